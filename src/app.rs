@@ -1,0 +1,66 @@
+//! Assembles a run from the configuration: which stages, which models.
+
+use std::path::PathBuf;
+
+use crate::capture::{self, SourceSpec};
+use crate::config::{Config, ReplayPolicy};
+use crate::error::Result;
+use crate::frame::Frame;
+use crate::models::{self, ModelStore};
+use crate::pipeline::edge::EdgePolicy;
+use crate::pipeline::{Consumer, FrontStage, Pipeline, PipelineOptions};
+use crate::scene::ImageNetScene;
+use crate::update::Analysis;
+
+/// Front stage used when face detection is off: frames pass with no faces.
+#[derive(Debug, Default)]
+pub struct FrameOnly;
+
+impl FrontStage for FrameOnly {
+    fn name(&self) -> &'static str {
+        "frame"
+    }
+
+    fn process(&mut self, frame: Frame) -> Result<Analysis> {
+        Ok(Analysis {
+            frame,
+            faces: Vec::new(),
+            ended: Vec::new(),
+        })
+    }
+}
+
+/// The models directory for this configuration.
+pub fn models_dir(config: &Config) -> Result<PathBuf> {
+    Ok(models::resolve_dir(config.models.dir())?)
+}
+
+/// Builds the stages of `vigil run` for `spec`. Models are loaded and checked
+/// here, before any thread starts, so a bad model fails the run at once.
+pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, PipelineOptions)> {
+    let dir = models_dir(config)?;
+    let store = ModelStore::new(&dir);
+    let front: Box<dyn FrontStage> = Box::new(FrameOnly);
+    let mut consumers: Vec<Box<dyn Consumer>> = Vec::new();
+    if config.scene.enabled {
+        consumers.push(Box::new(ImageNetScene::new(&store, &config.scene)?));
+    }
+    let live = !spec.is_replay() || config.capture.realtime;
+    let frame_policy = if live || config.pipeline.replay_policy == ReplayPolicy::Drop {
+        EdgePolicy::LatestWins
+    } else {
+        EdgePolicy::Block
+    };
+    let options = PipelineOptions {
+        capacity: config.pipeline.channel_capacity,
+        frame_policy,
+        max_frames: (config.pipeline.max_frames > 0).then_some(config.pipeline.max_frames),
+        stats_interval: std::time::Duration::from_secs_f64(config.pipeline.stats_interval_s),
+    };
+    let pipeline = Pipeline {
+        source: capture::opener(spec, &config.capture, &dir),
+        front,
+        consumers,
+    };
+    Ok((pipeline, options))
+}

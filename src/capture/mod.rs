@@ -1,0 +1,187 @@
+//! Frame sources behind one trait: camera, image folder, video file, demo clip.
+
+mod camera;
+mod dir;
+mod pacing;
+mod video;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::config::CaptureConfig;
+use crate::frame::Frame;
+
+pub use camera::CameraSource;
+pub use dir::DirSource;
+pub use pacing::Paced;
+pub use video::{probe_video, VideoInfo, VideoSource};
+
+/// Folder of the demo clip, relative to the models directory's parent
+/// (`models/demo` in a checkout, `/usr/share/vigil/models/demo` installed).
+pub const DEMO_SUBDIR: &str = "demo";
+/// Native frame rate of the demo clip (all 72 frames of the 30 FPS original).
+pub const DEMO_FPS: f64 = 30.0;
+
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    #[error("unknown source `{0}`: use camera[:INDEX], dir:PATH, video:PATH or demo")]
+    BadSpec(String),
+    #[error("camera support is not compiled in (build with the `camera` feature)")]
+    CameraDisabled,
+    #[error("no camera found{detail}")]
+    NoCamera { detail: String },
+    #[error("cannot open camera {index}: {message}{formats}")]
+    CameraOpen {
+        index: u32,
+        message: String,
+        formats: String,
+    },
+    #[error("camera {index} stopped delivering frames: {message}")]
+    CameraLost { index: u32, message: String },
+    #[error("cannot read image folder {path}: {source}")]
+    DirRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("image folder {path} has no images (.png, .jpg, .jpeg, .pgm, .ppm, .bmp)")]
+    DirEmpty { path: PathBuf },
+    #[error("cannot decode image {path}: {message}")]
+    Image { path: PathBuf, message: String },
+    #[error("`{tool}` is not installed or not on PATH; it is needed to read video files (Debian: apt-get install ffmpeg)")]
+    FfmpegMissing { tool: &'static str },
+    #[error("cannot read video {path}: {message}")]
+    Video { path: PathBuf, message: String },
+}
+
+/// A source of frames. `next_frame` returns `Ok(None)` at the end of a replay.
+///
+/// Not `Send`: a camera handle must stay on the thread that opened it, so the
+/// pipeline receives a [`SourceOpener`] and opens the source on its capture thread.
+pub trait FrameSource {
+    fn next_frame(&mut self) -> Result<Option<Frame>, CaptureError>;
+    /// Human description, for logs.
+    fn describe(&self) -> String;
+    /// Frames per second of the source, when known.
+    fn native_fps(&self) -> Option<f64>;
+    /// True for a camera: frames arrive in real time whether or not we keep up.
+    fn is_live(&self) -> bool;
+}
+
+impl FrameSource for Box<dyn FrameSource> {
+    fn next_frame(&mut self) -> Result<Option<Frame>, CaptureError> {
+        (**self).next_frame()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn native_fps(&self) -> Option<f64> {
+        (**self).native_fps()
+    }
+    fn is_live(&self) -> bool {
+        (**self).is_live()
+    }
+}
+
+/// A parsed `--source` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    Camera(u32),
+    Dir(PathBuf),
+    Video(PathBuf),
+    Demo,
+}
+
+impl SourceSpec {
+    pub fn parse(spec: &str) -> Result<Self, CaptureError> {
+        let bad = || CaptureError::BadSpec(spec.to_string());
+        let (scheme, rest) = match spec.split_once(':') {
+            Some((s, r)) => (s, Some(r)),
+            None => (spec, None),
+        };
+        match (scheme, rest) {
+            ("camera", None) => Ok(SourceSpec::Camera(0)),
+            ("camera", Some(i)) => i.parse().map(SourceSpec::Camera).map_err(|_| bad()),
+            ("dir", Some(p)) if !p.is_empty() => Ok(SourceSpec::Dir(PathBuf::from(p))),
+            ("video", Some(p)) if !p.is_empty() => Ok(SourceSpec::Video(PathBuf::from(p))),
+            ("demo", None) => Ok(SourceSpec::Demo),
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn is_replay(&self) -> bool {
+        !matches!(self, SourceSpec::Camera(_))
+    }
+}
+
+impl fmt::Display for SourceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceSpec::Camera(i) => write!(f, "camera:{i}"),
+            SourceSpec::Dir(p) => write!(f, "dir:{}", p.display()),
+            SourceSpec::Video(p) => write!(f, "video:{}", p.display()),
+            SourceSpec::Demo => f.write_str("demo"),
+        }
+    }
+}
+
+/// The demo clip's folder beside the given models directory.
+pub fn demo_dir(models_dir: &Path) -> PathBuf {
+    models_dir.join(DEMO_SUBDIR)
+}
+
+/// Opens a source on the thread that calls it.
+pub type SourceOpener = Box<dyn FnOnce() -> Result<Box<dyn FrameSource>, CaptureError> + Send>;
+
+/// A [`SourceOpener`] for `spec`, to be called on the capture thread.
+pub fn opener(spec: &SourceSpec, config: &CaptureConfig, models_dir: &Path) -> SourceOpener {
+    let (spec, config, models_dir) = (spec.clone(), config.clone(), models_dir.to_path_buf());
+    Box::new(move || open(&spec, &config, &models_dir))
+}
+
+/// Opens a source. Replays are paced at their native FPS when `config.realtime`.
+pub fn open(
+    spec: &SourceSpec,
+    config: &CaptureConfig,
+    models_dir: &Path,
+) -> Result<Box<dyn FrameSource>, CaptureError> {
+    let source: Box<dyn FrameSource> = match spec {
+        SourceSpec::Camera(index) => Box::new(CameraSource::open(*index, config)?),
+        SourceSpec::Dir(path) => Box::new(DirSource::open(path, config.replay_fps)?),
+        SourceSpec::Video(path) => Box::new(VideoSource::open(path)?),
+        SourceSpec::Demo => Box::new(DirSource::open(&demo_dir(models_dir), DEMO_FPS)?),
+    };
+    if config.realtime && !source.is_live() {
+        Ok(Box::new(Paced::new(source)))
+    } else {
+        Ok(source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_scheme() {
+        assert_eq!(SourceSpec::parse("camera").unwrap(), SourceSpec::Camera(0));
+        assert_eq!(SourceSpec::parse("camera:2").unwrap(), SourceSpec::Camera(2));
+        assert_eq!(
+            SourceSpec::parse("dir:a/b").unwrap(),
+            SourceSpec::Dir("a/b".into())
+        );
+        assert_eq!(
+            SourceSpec::parse("video:c.mp4").unwrap(),
+            SourceSpec::Video("c.mp4".into())
+        );
+        assert_eq!(SourceSpec::parse("demo").unwrap(), SourceSpec::Demo);
+    }
+
+    #[test]
+    fn rejects_bad_specs() {
+        for bad in ["", "cam", "camera:x", "dir:", "video", "demo:1", "http://x"] {
+            assert!(SourceSpec::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

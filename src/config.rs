@@ -1,0 +1,306 @@
+//! Configuration: `config/vigil.toml`, documented key by key.
+//!
+//! Every section is a struct with `deny_unknown_fields` and a `Default` equal to
+//! the documented value, so a misspelt key is an error that names it, and the
+//! program runs with no file at all. Stage sections live beside their stage.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_ENV: &str = "VIGIL_CONFIG";
+/// The installed config file (see `cross/README.md`).
+pub const INSTALLED_CONFIG: &str = "/etc/vigil/vigil.toml";
+/// The config file of a source checkout, relative to the working directory.
+pub const REPO_CONFIG: &str = "config/vigil.toml";
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: key `{key}`: {message}")]
+    Key {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("config file {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub capture: CaptureConfig,
+    pub models: ModelsConfig,
+    pub pipeline: PipelineConfig,
+    pub present: PresentConfig,
+    pub scene: crate::scene::SceneConfig,
+}
+
+/// `[capture]`: where frames come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    pub source: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub realtime: bool,
+    pub replay_fps: f64,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        Self {
+            source: "camera".into(),
+            width: 640,
+            height: 480,
+            fps: 30,
+            realtime: false,
+            replay_fps: 30.0,
+        }
+    }
+}
+
+/// `[models]`: where the ONNX files are.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsConfig {
+    pub dir: String,
+}
+
+impl ModelsConfig {
+    /// The configured directory, or `None` for automatic lookup.
+    pub fn dir(&self) -> Option<&Path> {
+        if self.dir.is_empty() {
+            None
+        } else {
+            Some(Path::new(&self.dir))
+        }
+    }
+}
+
+/// How a stage's input behaves when the stage is busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayPolicy {
+    /// The source waits for the pipeline: every frame of a replay is processed.
+    Block,
+    /// The source runs ahead and stale frames are dropped, as with a camera.
+    Drop,
+}
+
+/// `[pipeline]`: threads, channels and statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    pub channel_capacity: usize,
+    pub replay_policy: ReplayPolicy,
+    pub stats_interval_s: f64,
+    pub max_frames: u64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            channel_capacity: 1,
+            replay_policy: ReplayPolicy::Block,
+            stats_interval_s: 5.0,
+            max_frames: 0,
+        }
+    }
+}
+
+/// `[present]`: overlay window or event stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PresentConfig {
+    pub headless: bool,
+    pub events: String,
+    pub frame_events: bool,
+    pub window_scale: u32,
+}
+
+impl Default for PresentConfig {
+    fn default() -> Self {
+        Self {
+            headless: false,
+            events: "-".into(),
+            frame_events: true,
+            window_scale: 1,
+        }
+    }
+}
+
+impl Config {
+    /// Parses a config document; errors name the offending key.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let de = toml::Deserializer::parse(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let message = e.inner().message().to_string();
+            if key.is_empty() || key == "." {
+                ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    message,
+                }
+            } else {
+                ConfigError::Key {
+                    path: path.to_path_buf(),
+                    key,
+                    message,
+                }
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and parses a config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// The file to use when none is given: `$VIGIL_CONFIG`, then
+    /// `config/vigil.toml` in the working directory, then `/etc/vigil/vigil.toml`.
+    /// `None` means built-in defaults.
+    pub fn default_path() -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os(CONFIG_ENV) {
+            return Some(PathBuf::from(p));
+        }
+        [REPO_CONFIG, INSTALLED_CONFIG]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+    }
+
+    /// Loads `explicit` if given, else the default file if one exists, else defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), ConfigError> {
+        let path = explicit.map(Path::to_path_buf).or_else(Self::default_path);
+        match path {
+            Some(p) => Ok((Self::from_file(&p)?, Some(p))),
+            None => Ok((Self::default(), None)),
+        }
+    }
+
+    /// Range checks that serde's types cannot express. Errors name the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let c = &self.capture;
+        positive("capture.width", c.width as f64)?;
+        positive("capture.height", c.height as f64)?;
+        positive("capture.fps", c.fps as f64)?;
+        positive("capture.replay_fps", c.replay_fps)?;
+        positive("pipeline.channel_capacity", self.pipeline.channel_capacity as f64)?;
+        positive("pipeline.stats_interval_s", self.pipeline.stats_interval_s)?;
+        positive("present.window_scale", self.present.window_scale as f64)?;
+        self.scene.validate()?;
+        Ok(())
+    }
+}
+
+/// Error unless `value` is finite and > 0.
+pub fn positive(key: &str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            key: key.into(),
+            message: format!("must be a positive number, got {value}"),
+        })
+    }
+}
+
+/// Error unless `value` is in `[lo, hi]`.
+pub fn in_range(key: &str, value: f64, lo: f64, hi: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            key: key.into(),
+            message: format!("must be between {lo} and {hi}, got {value}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn empty_document_gives_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = parse("[capture]\nwidht = 3\n").unwrap_err().to_string();
+        assert!(err.contains("widht"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let err = parse("[capture]\nwidth = \"wide\"\n").unwrap_err().to_string();
+        assert!(err.contains("capture.width"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_names_the_key() {
+        let err = parse("[pipeline]\nchannel_capacity = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pipeline.channel_capacity"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod documented_defaults {
+    use super::*;
+
+    /// config/vigil.toml documents the defaults: it must parse to exactly them.
+    #[test]
+    fn shipped_file_equals_built_in_defaults() {
+        let text = include_str!("../config/vigil.toml");
+        let parsed = Config::from_toml(text, Path::new("config/vigil.toml")).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    /// Every key of the built-in defaults appears in the shipped file.
+    #[test]
+    fn shipped_file_names_every_key() {
+        let text = include_str!("../config/vigil.toml");
+        let file: toml::Table = toml::from_str(text).unwrap();
+        let defaults: toml::Table = toml::Table::try_from(Config::default()).unwrap();
+        for (section, table) in &defaults {
+            let Some(keys) = table.as_table() else {
+                continue;
+            };
+            let documented = file
+                .get(section)
+                .and_then(|s| s.as_table())
+                .unwrap_or_else(|| panic!("section [{section}] missing"));
+            for key in keys.keys() {
+                assert!(documented.contains_key(key), "{section}.{key} undocumented");
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+use clap::Parser;
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = vigil::cli::Cli::parse();
+    if let Err(e) = vigil::cli::execute(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

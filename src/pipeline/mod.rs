@@ -1,0 +1,457 @@
+//! The only module that knows about threads and channels.
+//!
+//! ```text
+//! capture ──▶ front (detect + track) ──┬──▶ consumer (verify)  ──┐
+//!                                      ├──▶ consumer (emotion) ──┼──▶ presenter (this thread)
+//!                                      ├──▶ consumer (scene)   ──┤
+//!                                      └─────────────────────────┘
+//! ```
+//! Every arrow is a bounded channel. Frame edges follow the source: a live
+//! source (camera, `--realtime`) drops the stalest frame when a stage is busy
+//! ("latest frame wins", counted per stage); a replay run as fast as possible
+//! makes the source wait instead, so every frame is processed. Verdicts to the
+//! presenter are never dropped (the presenter only draws and writes).
+
+pub mod edge;
+pub mod stats;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::capture::{FrameSource, SourceOpener};
+use crate::error::{Error, Result};
+use crate::frame::Frame;
+use crate::update::{Analysis, Update};
+
+use edge::{edge, EdgePolicy, EdgeRx, EdgeTx};
+use stats::{LatencySeries, RunSummary, StageStats};
+
+/// Capacity of the verdict channel into the presenter.
+pub const UPDATE_CAPACITY: usize = 32;
+/// How often the presenter wakes when nothing arrives (window events, stats).
+pub const PRESENTER_TICK: Duration = Duration::from_millis(20);
+
+/// Turns a frame into faces and tracks. Runs on its own thread.
+pub trait FrontStage: Send {
+    fn name(&self) -> &'static str;
+    fn process(&mut self, frame: Frame) -> Result<Analysis>;
+}
+
+/// Interprets analysed frames (verify, emotion, scene). Runs on its own thread.
+pub trait Consumer: Send {
+    fn name(&self) -> &'static str;
+    /// Scheduling: whether this frame needs work (e.g. the scene runs every
+    /// k-th frame). Frames it declines are neither timed nor counted.
+    fn wants(&mut self, _analysis: &Analysis) -> bool {
+        true
+    }
+    fn process(&mut self, analysis: &Analysis) -> Result<Vec<Update>>;
+}
+
+/// Whether the presenter wants to go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Shows results: overlay window or event stream. Runs on the calling thread.
+pub trait Presenter {
+    fn present(&mut self, update: &Update, live: &LiveView) -> Result<Flow>;
+    /// Called when nothing arrived for a tick (keeps a window responsive).
+    fn idle(&mut self, _live: &LiveView) -> Result<Flow> {
+        Ok(Flow::Continue)
+    }
+    fn finish(&mut self, summary: &RunSummary) -> Result<()>;
+}
+
+/// A snapshot of the run for the overlay.
+#[derive(Debug, Clone, Default)]
+pub struct LiveView {
+    pub fps: f64,
+    pub stages: Vec<StageStats>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    pub capacity: usize,
+    pub frame_policy: EdgePolicy,
+    pub max_frames: Option<u64>,
+    pub stats_interval: Duration,
+}
+
+/// The stages of a run.
+pub struct Pipeline {
+    /// Opened on the capture thread (camera handles are not `Send`).
+    pub source: SourceOpener,
+    pub front: Box<dyn FrontStage>,
+    pub consumers: Vec<Box<dyn Consumer>>,
+}
+
+/// Live counters of one stage, shared between its thread and the presenter.
+struct StageMonitor {
+    name: String,
+    processed: AtomicU64,
+    dropped: Arc<AtomicU64>,
+    latency: Mutex<LatencySeries>,
+}
+
+impl StageMonitor {
+    fn new(name: &str, dropped: Arc<AtomicU64>) -> Arc<Self> {
+        Arc::new(Self {
+            name: name.to_string(),
+            processed: AtomicU64::new(0),
+            dropped,
+            latency: Mutex::new(LatencySeries::default()),
+        })
+    }
+
+    fn record(&self, d: Duration) {
+        self.processed.fetch_add(1, Ordering::Relaxed);
+        self.latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(d);
+    }
+
+    fn snapshot(&self) -> StageStats {
+        StageStats {
+            name: self.name.clone(),
+            processed: self.processed.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            latency: self
+                .latency
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .summary(),
+        }
+    }
+}
+
+/// The first error of any thread, and the stop flag it raises.
+struct Shared {
+    stop: Arc<AtomicBool>,
+    error: Mutex<Option<Error>>,
+}
+
+impl Shared {
+    fn fail(&self, e: Error) {
+        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+        self.stop.store(true, Ordering::Release);
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+}
+
+impl Pipeline {
+    /// Runs until the source ends, `max_frames` are captured, `stop` is raised
+    /// (Ctrl-C) or the presenter stops (window closed). Every thread is joined
+    /// before this returns; the first error of any stage is returned.
+    pub fn run(
+        self,
+        presenter: &mut dyn Presenter,
+        opts: &PipelineOptions,
+        stop: Arc<AtomicBool>,
+    ) -> Result<RunSummary> {
+        let shared = Shared {
+            stop,
+            error: Mutex::new(None),
+        };
+        let Pipeline {
+            source,
+            mut front,
+            consumers,
+        } = self;
+
+        let (frame_tx, frame_rx) = edge::<Frame>(opts.capacity, opts.frame_policy);
+        let (update_tx, update_rx) = edge::<Update>(UPDATE_CAPACITY, EdgePolicy::Block);
+        let front_monitor = StageMonitor::new(front.name(), frame_rx.dropped_counter());
+        let mut consumer_edges = Vec::new();
+        let mut consumer_rxs = Vec::new();
+        let mut monitors = vec![front_monitor.clone()];
+        for c in &consumers {
+            let (tx, rx) = edge::<Arc<Analysis>>(opts.capacity, opts.frame_policy);
+            monitors.push(StageMonitor::new(c.name(), rx.dropped_counter()));
+            consumer_edges.push(tx);
+            consumer_rxs.push(rx);
+        }
+        let captured = AtomicU64::new(0);
+        let started = Instant::now();
+
+        let summary = thread::scope(|scope| {
+            let mut handles = Vec::new();
+            {
+                let shared = &shared;
+                let captured = &captured;
+                let max = opts.max_frames;
+                handles.push((
+                    "capture".to_string(),
+                    thread::Builder::new()
+                        .name("vigil-capture".into())
+                        .spawn_scoped(scope, move || match source() {
+                            Ok(mut source) => {
+                                log::info!("source: {}", source.describe());
+                                capture_loop(&mut *source, frame_tx, max, captured, shared)
+                            }
+                            Err(e) => shared.fail(e.into()),
+                        }),
+                ));
+            }
+            {
+                let shared = &shared;
+                let update_tx = update_tx.clone();
+                let monitor = front_monitor.clone();
+                handles.push((
+                    front.name().to_string(),
+                    thread::Builder::new()
+                        .name("vigil-front".into())
+                        .spawn_scoped(scope, move || {
+                            front_loop(
+                                &mut *front,
+                                frame_rx,
+                                consumer_edges,
+                                update_tx,
+                                &monitor,
+                                shared,
+                            )
+                        }),
+                ));
+            }
+            for ((mut consumer, rx), monitor) in consumers
+                .into_iter()
+                .zip(consumer_rxs)
+                .zip(monitors.iter().skip(1).cloned())
+            {
+                let shared = &shared;
+                let update_tx = update_tx.clone();
+                let name = consumer.name().to_string();
+                handles.push((
+                    name.clone(),
+                    thread::Builder::new()
+                        .name(format!("vigil-{name}"))
+                        .spawn_scoped(scope, move || {
+                            consumer_loop(&mut *consumer, rx, update_tx, &monitor, shared)
+                        }),
+                ));
+            }
+            drop(update_tx);
+
+            let presented = present_loop(presenter, &update_rx, &monitors, opts, &shared, started);
+            drop(update_rx);
+
+            for (name, handle) in handles {
+                match handle {
+                    Ok(h) => {
+                        if h.join().is_err() {
+                            shared.fail(Error::Pipeline(format!("the {name} thread panicked")));
+                        }
+                    }
+                    Err(e) => shared.fail(Error::Pipeline(format!(
+                        "cannot start the {name} thread: {e}"
+                    ))),
+                }
+            }
+            presented
+        });
+
+        let wall_s = started.elapsed().as_secs_f64();
+        let (end_to_end, verdict, presented) = summary;
+        let summary = RunSummary {
+            frames_captured: captured.load(Ordering::Relaxed),
+            frames_presented: presented,
+            wall_s,
+            fps: if wall_s > 0.0 {
+                presented as f64 / wall_s
+            } else {
+                0.0
+            },
+            end_to_end: end_to_end.summary(),
+            capture_to_verdict: verdict.summary(),
+            stages: monitors.iter().map(|m| m.snapshot()).collect(),
+        };
+        let finish = presenter.finish(&summary);
+        if let Some(e) = shared.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        finish?;
+        Ok(summary)
+    }
+}
+
+fn capture_loop(
+    source: &mut dyn FrameSource,
+    tx: EdgeTx<Frame>,
+    max_frames: Option<u64>,
+    captured: &AtomicU64,
+    shared: &Shared,
+) {
+    loop {
+        if shared.stopping() {
+            break;
+        }
+        if let Some(max) = max_frames {
+            if captured.load(Ordering::Relaxed) >= max {
+                break;
+            }
+        }
+        match source.next_frame() {
+            Ok(Some(frame)) => {
+                captured.fetch_add(1, Ordering::Relaxed);
+                if tx.send(frame).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                shared.fail(e.into());
+                break;
+            }
+        }
+    }
+}
+
+fn front_loop(
+    front: &mut dyn FrontStage,
+    rx: EdgeRx<Frame>,
+    consumers: Vec<EdgeTx<Arc<Analysis>>>,
+    updates: EdgeTx<Update>,
+    monitor: &StageMonitor,
+    shared: &Shared,
+) {
+    while let Some(frame) = rx.recv() {
+        let t = Instant::now();
+        let analysis = match front.process(frame) {
+            Ok(a) => Arc::new(a),
+            Err(e) => {
+                shared.fail(e);
+                return;
+            }
+        };
+        monitor.record(t.elapsed());
+        for c in &consumers {
+            // A consumer that has gone away has failed; its error stops the run.
+            let _ = c.send(analysis.clone());
+        }
+        if updates.send(Update::Faces(analysis)).is_err() {
+            return;
+        }
+    }
+}
+
+fn consumer_loop(
+    consumer: &mut dyn Consumer,
+    rx: EdgeRx<Arc<Analysis>>,
+    updates: EdgeTx<Update>,
+    monitor: &StageMonitor,
+    shared: &Shared,
+) {
+    while let Some(analysis) = rx.recv() {
+        if !consumer.wants(&analysis) {
+            continue;
+        }
+        let t = Instant::now();
+        let out = match consumer.process(&analysis) {
+            Ok(out) => out,
+            Err(e) => {
+                shared.fail(e);
+                return;
+            }
+        };
+        monitor.record(t.elapsed());
+        for u in out {
+            if updates.send(u).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Receives updates until every stage is done. Returns the end-to-end and
+/// capture-to-verdict latencies and the number of frames presented.
+fn present_loop(
+    presenter: &mut dyn Presenter,
+    rx: &EdgeRx<Update>,
+    monitors: &[Arc<StageMonitor>],
+    opts: &PipelineOptions,
+    shared: &Shared,
+    started: Instant,
+) -> (LatencySeries, LatencySeries, u64) {
+    let mut end_to_end = LatencySeries::default();
+    let mut verdict = LatencySeries::default();
+    let mut presented = 0u64;
+    let mut presenting = true;
+    let mut live = LiveView::default();
+    let mut last_view = Instant::now();
+    let mut last_log = Instant::now();
+    let mut frames_at_view = 0u64;
+    loop {
+        let received = rx.recv_timeout(PRESENTER_TICK);
+        let now = Instant::now();
+        if now.duration_since(last_view) >= Duration::from_millis(500) {
+            let dt = now.duration_since(last_view).as_secs_f64();
+            live.fps = (presented - frames_at_view) as f64 / dt;
+            live.stages = monitors.iter().map(|m| m.snapshot()).collect();
+            frames_at_view = presented;
+            last_view = now;
+        }
+        if now.duration_since(last_log) >= opts.stats_interval {
+            log_progress(&live, presented, started, &end_to_end);
+            last_log = now;
+        }
+        let flow = match received {
+            Ok(update) => {
+                let latency = update.stamp().captured.elapsed();
+                if update.is_verdict() {
+                    verdict.record(latency);
+                } else {
+                    end_to_end.record(latency);
+                    presented += 1;
+                }
+                if presenting {
+                    presenter.present(&update, &live)
+                } else {
+                    Ok(Flow::Continue)
+                }
+            }
+            Err(false) if presenting => presenter.idle(&live),
+            Err(false) => Ok(Flow::Continue),
+            Err(true) => break,
+        };
+        match flow {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop) => {
+                // Keep draining so the stages can finish, but show nothing more.
+                presenting = false;
+                shared.stop.store(true, Ordering::Release);
+            }
+            Err(e) => {
+                presenting = false;
+                shared.fail(e);
+            }
+        }
+    }
+    (end_to_end, verdict, presented)
+}
+
+fn log_progress(live: &LiveView, presented: u64, started: Instant, e2e: &LatencySeries) {
+    let mut line = format!(
+        "{presented} frames in {:.0} s, {:.1} FPS, capture-to-output p50 {:.1} ms",
+        started.elapsed().as_secs_f64(),
+        live.fps,
+        e2e.quantile_ms(0.5).unwrap_or(0.0)
+    );
+    for s in &live.stages {
+        line.push_str(&format!(
+            "; {} {:.1} ms ({} dropped)",
+            s.name, s.latency.p50_ms, s.dropped
+        ));
+    }
+    log::info!("{line}");
+}

@@ -1,0 +1,54 @@
+//! Draws the frame, faces and status into a [`Canvas`].
+
+use super::canvas::{Canvas, CYAN, GLYPH, GREEN, WHITE, YELLOW};
+use super::state::PresentState;
+use crate::pipeline::LiveView;
+
+/// Thickness of face boxes, in canvas pixels.
+pub const BOX_THICKNESS: i64 = 2;
+/// Half-side of a landmark dot.
+pub const LANDMARK_RADIUS: i64 = 1;
+/// Line height of the status text.
+const LINE: i64 = GLYPH as i64 + 4;
+
+/// Renders the latest frame with its overlay, or `None` before the first frame.
+pub fn render(state: &PresentState, live: &LiveView, scale: usize) -> Option<Canvas> {
+    let analysis = state.analysis.as_ref()?;
+    let mut canvas = Canvas::from_image(&analysis.frame.image, scale);
+    let s = scale.max(1) as f32;
+    for face in &analysis.faces {
+        let b = face.detection.bbox.scale(s);
+        let (x1, y1) = (b.x.round() as i64, b.y.round() as i64);
+        let (x2, y2) = (b.x2().round() as i64 - 1, b.y2().round() as i64 - 1);
+        canvas.rect(x1, y1, x2, y2, BOX_THICKNESS, GREEN);
+        for p in face.detection.landmarks.points() {
+            canvas.dot(
+                (p.x * s).round() as i64,
+                (p.y * s).round() as i64,
+                LANDMARK_RADIUS,
+                CYAN,
+            );
+        }
+        let text = format!("{} {:.2}", face.track, face.detection.score);
+        canvas.label(x1, (y1 - LINE).max(0), &text, GREEN);
+    }
+    draw_status(&mut canvas, state, live);
+    Some(canvas)
+}
+
+fn draw_status(canvas: &mut Canvas, state: &PresentState, live: &LiveView) {
+    let mut y = 4;
+    canvas.label(4, y, &format!("{:.1} FPS", live.fps), WHITE);
+    y += LINE;
+    for st in &live.stages {
+        let line = format!(
+            "{:<8}{:>6.1} ms  drop {}",
+            st.name, st.latency.p50_ms, st.dropped
+        );
+        canvas.label(4, y, &line, WHITE);
+        y += LINE;
+    }
+    if let Some(best) = state.scene.as_ref().and_then(|s| s.best()) {
+        canvas.label(4, y, &format!("scene: {} {:.2}", best.label, best.score), YELLOW);
+    }
+}
