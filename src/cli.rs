@@ -14,7 +14,11 @@ use crate::models::{self, ModelId, ModelStore};
 use crate::present::{EventWriter, OverlayWindow, Present};
 
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, about = "Real-time face understanding on the CPU of a small board")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Real-time face understanding on the CPU of a small board"
+)]
 pub struct Cli {
     /// Config file (default: $VIGIL_CONFIG, ./config/vigil.toml, /etc/vigil/vigil.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
@@ -33,7 +37,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
+    /// auto, camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
     #[arg(long, value_name = "SPEC")]
     pub source: Option<String>,
     /// No window: write JSON-lines events (to stdout unless --events).
@@ -92,10 +96,14 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
 
 fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {
     let config = run_config(config_path, args)?;
-    let spec = SourceSpec::parse(&config.capture.source)?;
+    let spec = SourceSpec::parse(&config.capture.source)?.resolve();
     let (pipeline, options) = app::build_pipeline(&config, &spec)?;
 
-    let headless = config.present.headless;
+    let mut headless = config.present.headless;
+    if !headless && !display_available() {
+        log::warn!("no display (DISPLAY is not set): running headless, events on stdout");
+        headless = true;
+    }
     let events = if headless || args.events.is_some() {
         Some(EventWriter::open(&config.present.events)?)
     } else {
@@ -122,6 +130,11 @@ fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a window can be opened (minifb uses X11).
+fn display_available() -> bool {
+    cfg!(feature = "window") && std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+}
+
 fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Result<()> {
     let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
     let dir = match &args.dir {
@@ -144,7 +157,12 @@ fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Resu
                     c.plan_time.as_secs_f64() * 1e3,
                     c.run_time.as_secs_f64() * 1e3
                 );
-                println!("      {}: in {}  out {}", r.role, c.input, c.outputs.join(", "));
+                println!(
+                    "      {}: in {}  out {}",
+                    r.role,
+                    c.input,
+                    c.outputs.join(", ")
+                );
             }
             Err(e) => {
                 failed += 1;
