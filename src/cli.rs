@@ -33,6 +33,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check every model: checksum, shapes, load and plan time.
     Models(ModelsArgs),
+    /// Measure per-model and per-stage latency, end-to-end FPS and memory.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +93,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
+        Command::Bench(args) => bench(cli.config.as_ref(), args),
     }
 }
 
@@ -127,6 +130,16 @@ fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {
         .run(&mut present, &options, stop)
         .with_context(|| format!("run on {spec} failed"))?;
     eprintln!("{}", summary.to_text());
+    Ok(())
+}
+
+fn bench(config_path: Option<&PathBuf>, args: &crate::bench::BenchArgs) -> anyhow::Result<()> {
+    let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
+    let report = crate::bench::run(config, args)?;
+    print!("{}", crate::bench::to_text(&report));
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
     Ok(())
 }
 
