@@ -8,7 +8,9 @@ compare with tract.
   ort_models.py --variant pnet=/path/pnet_nchw.onnx ...         time a re-exported file instead
 
 JSON: a list with one object per model:
-  {"model", "file", "shapes", "median_ms", "p95_ms", "runs", "runtime"}
+  {"model", "file", "shapes", "median_ms", "p95_ms", "cpu_median_ms", "cpu_p95_ms", "runs", "runtime"}
+  (wall clock per run; cpu_* = this thread's CPU time per run, which other processes
+  on a shared machine do not inflate: compare ratios on it when the machine is busy)
 For "pnet" one sample is every pyramid level of one 640x480 frame run in sequence.
 The tract side (tract_models.py, or later `vigil bench --json` per-model figures)
 uses the same "model" keys; a JSON list, a {"models": [...]} object or a
@@ -21,7 +23,6 @@ import os
 import sys
 import time
 
-import numpy as np
 import onnx
 import onnxruntime as ort
 
@@ -47,28 +48,48 @@ def declared_input(path):
     return [d.dim_value if d.HasField("dim_value") else None for d in m.graph.input[0].type.tensor_type.shape.dim]
 
 
+class OrtCase:
+    """One model case ready to run in onnxruntime: session plus seeded inputs."""
+
+    def __init__(self, case, path):
+        self.case, self.path = case, path
+        self.shapes = relayout(case, declared_input(path))
+        self.sess = session(path)
+        name = self.sess.get_inputs()[0].name
+        self.feeds = [{name: x} for x in inputs_for(case, self.shapes)]
+
+    def once(self):
+        for f in self.feeds:
+            self.sess.run(None, f)
+
+    def samples(self, min_runs, min_seconds, with_cpu=False):
+        """Wall-clock seconds per run (and, with_cpu, this thread's CPU seconds per run: with one intra-op
+        thread and spinning off, onnxruntime computes on the calling thread)."""
+        out, cpu = [], []
+        start = time.perf_counter()
+        while len(out) < min_runs or time.perf_counter() - start < min_seconds:
+            c0, t0 = time.thread_time(), time.perf_counter()
+            self.once()
+            out.append(time.perf_counter() - t0)
+            cpu.append(time.thread_time() - c0)
+        return (out, cpu) if with_cpu else out
+
+    def result(self, median_ms, p95_ms, runs, how=""):
+        return {"model": self.case.name, "file": os.path.basename(self.path), "shapes": self.shapes,
+                "median_ms": round(median_ms, 3), "p95_ms": round(p95_ms, 3), "runs": runs,
+                "runtime": f"onnxruntime {ort.__version__}{how}", "note": self.case.note}
+
+
 def time_case(case, path, min_runs, min_seconds, warmup):
-    shapes = relayout(case, declared_input(path))
-    xs = inputs_for(case, shapes)
-    sess = session(path)
-    name = sess.get_inputs()[0].name
-    feeds = [{name: x} for x in xs]
-
-    def once():
-        for f in feeds:
-            sess.run(None, f)
-
+    oc = OrtCase(case, path)
     for _ in range(warmup):
-        once()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < min_runs or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        once()
-        samples.append(time.perf_counter() - t0)
+        oc.once()
+    samples, cpu = oc.samples(min_runs, min_seconds, with_cpu=True)
     med, p95 = stats_ms(samples)
-    return {"model": case.name, "file": os.path.basename(path), "shapes": shapes, "median_ms": round(med, 3),
-            "p95_ms": round(p95, 3), "runs": len(samples), "runtime": f"onnxruntime {ort.__version__}", "note": case.note}
+    r = oc.result(med, p95, len(samples))
+    cmed, cp95 = stats_ms(cpu)
+    r.update(cpu_median_ms=round(cmed, 3), cpu_p95_ms=round(cp95, 3))
+    return r
 
 
 def load_results(path):
@@ -93,8 +114,12 @@ def load_results(path):
 
 
 def ratio_table(tract, ortr):
-    lines = ["| model | input | tract median ms | ORT median ms | tract/ORT median | tract p95 ms | ORT p95 ms |",
-             "|---|---|---|---|---|---|---|"]
+    """Markdown table; wall-clock columns always, CPU-time columns when both sides have them."""
+    cpu = all("cpu_median_ms" in r for r in ortr.values()) and all("cpu_median_ms" in r for r in tract.values())
+    head = "| model | input | tract median ms | ORT median ms | tract/ORT (wall) | tract p95 ms | ORT p95 ms |"
+    if cpu:
+        head += " tract CPU ms | ORT CPU ms | tract/ORT (CPU) |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, o in ortr.items():
         t = tract.get(name)
         shapes = o.get("shapes", [])
@@ -103,9 +128,13 @@ def ratio_table(tract, ortr):
             lines.append(f"| {name} | {shape} | - | {o['median_ms']:.2f} | - | - | {o['p95_ms']:.2f} |")
             continue
         tp95 = t.get("p95_ms")
-        lines.append(f"| {name} | {shape} | {t['median_ms']:.2f} | {o['median_ms']:.2f} | "
-                     f"{t['median_ms'] / o['median_ms']:.2f}x | {tp95 if tp95 is None else f'{tp95:.2f}'} | "
-                     f"{o['p95_ms']:.2f} |")
+        row = (f"| {name} | {shape} | {t['median_ms']:.2f} | {o['median_ms']:.2f} | "
+               f"{t['median_ms'] / o['median_ms']:.2f}x | {'-' if tp95 is None else f'{tp95:.2f}'} | "
+               f"{o['p95_ms']:.2f} |")
+        if cpu:
+            row += (f" {t['cpu_median_ms']:.2f} | {o['cpu_median_ms']:.2f} | "
+                    f"{t['cpu_median_ms'] / o['cpu_median_ms']:.2f}x |")
+        lines.append(row)
     return "\n".join(lines)
 
 
@@ -135,8 +164,8 @@ def main():
             if not os.path.exists(path):
                 sys.exit(f"model file not found: {path}")
             r = time_case(case, path, args.runs, args.seconds, args.warmup)
-            print(f"{r['model']:14s} median {r['median_ms']:8.3f} ms  p95 {r['p95_ms']:8.3f} ms  ({r['runs']} runs)",
-                  file=sys.stderr)
+            print(f"{r['model']:14s} median {r['median_ms']:8.3f} ms  p95 {r['p95_ms']:8.3f} ms  "
+                  f"cpu median {r['cpu_median_ms']:8.3f} ms  ({r['runs']} runs)", file=sys.stderr)
             results.append(r)
         if args.json:
             with open(args.json, "w") as f:

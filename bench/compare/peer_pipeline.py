@@ -10,7 +10,9 @@ spinning. Frames are decoded (ffmpeg, scaled to WxH) into memory before timing.
 
   peer_pipeline.py [--video PATH] [--frames N] [--passes K] [--face-recognition]
 
-The last stdout line is one JSON object: frames, fps, per-stage medians, faces/frame.
+The last stdout line is one JSON object: frames, fps (wall clock), fps_cpu (frames per
+CPU-second of this process: what fps would be on an otherwise idle core; quote it when
+the machine is shared), per-stage medians (wall), faces/frame.
 With --face-recognition it also times face_recognition.face_locations (HOG,
 upsample 1) + face_encodings on the same frames (needs dlib; see README).
 """
@@ -158,7 +160,8 @@ class Mtcnn:
         c = np.vstack(cand)
         c = c[nms(c[:, :4], c[:, 4], 0.7)]
         w, h = c[:, 2] - c[:, 0], c[:, 3] - c[:, 1]
-        boxes = np.stack([c[:, 0] + c[:, 5] * w, c[:, 1] + c[:, 6] * h, c[:, 2] + c[:, 7] * w, c[:, 3] + c[:, 8] * h], 1)
+        boxes = np.stack([c[:, 0] + c[:, 5] * w, c[:, 1] + c[:, 6] * h,
+                          c[:, 2] + c[:, 7] * w, c[:, 3] + c[:, 8] * h], 1)
         boxes = np.fix(square(boxes))
 
         # R-Net
@@ -277,8 +280,9 @@ def run_peer(frames, models, passes):
     cpu = time.process_time() - cpu0
     n = len(faces)
     return {"pipeline": "python peer (opencv-python + onnxruntime, 1 thread)", "frames": n,
-            "fps": round(n / total, 2), "cpu_cores_used": round(cpu / total, 2),
-            "frame_ms_p50": med_ms(per_frame), "frame_ms_p95": round(float(np.percentile(per_frame, 95)) * 1e3, 3),
+            "fps": round(n / total, 2), "fps_cpu": round(n / cpu, 2),
+            "cpu_cores_used": round(cpu / total, 2), "frame_ms_p50": med_ms(per_frame),
+            "frame_ms_p95": round(float(np.percentile(per_frame, 95)) * 1e3, 3),
             "detect_ms": med_ms(t["detect"]), "embed_ms": med_ms(t["embed"]), "emotion_ms": med_ms(t["emotion"]),
             "scene_ms": med_ms(t["scene"]), "faces_per_frame": round(float(np.mean(faces)), 3),
             "frames_with_face": int(np.sum(np.asarray(faces) > 0)),
@@ -304,8 +308,9 @@ def run_face_recognition(frames, passes, upsample):
     cpu = time.process_time() - cpu0
     n = len(faces)
     return {"pipeline": f"face_recognition 1.3.0 (dlib {dlib.__version__}, HOG upsample {upsample} + encodings)",
-            "frames": n, "fps": round(n / total, 2), "cpu_cores_used": round(cpu / total, 2),
-            "frame_ms_p50": med_ms(per_frame), "detect_ms": med_ms(t_loc), "faces_per_frame": round(float(np.mean(faces)), 3),
+            "frames": n, "fps": round(n / total, 2), "fps_cpu": round(n / cpu, 2),
+            "cpu_cores_used": round(cpu / total, 2), "frame_ms_p50": med_ms(per_frame), "detect_ms": med_ms(t_loc),
+            "faces_per_frame": round(float(np.mean(faces)), 3),
             "frames_with_face": int(np.sum(np.asarray(faces) > 0))}
 
 

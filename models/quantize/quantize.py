@@ -17,7 +17,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import onnx
 from onnxruntime.quantization import (
     CalibrationDataReader,
@@ -29,12 +28,21 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 import common
+import rewrite
 
-DEFAULT_VARIANT = "qop_pt_u8_dwf32"
+DEFAULT_VARIANT = "qop_pt_u8_dwf32_f3_fq"
+
+
+REWRITES = ("fast_quantize", "int8_gemm", "float_dequantize")
+
+
+def _split(extra: dict) -> tuple[dict, dict]:
+    return {k: v for k, v in extra.items() if k not in REWRITES}, {k: v for k, v in extra.items() if k in REWRITES}
 
 
 def _qdq(per_channel, act, **extra):
-    return dict(quant_format=QuantFormat.QDQ, per_channel=per_channel, activation_type=act, extra=extra)
+    extra, rewrites = _split(extra)
+    return dict(quant_format=QuantFormat.QDQ, per_channel=per_channel, activation_type=act, extra=extra, **rewrites)
 
 
 def _qop(per_channel, act, **extra):
@@ -42,29 +50,39 @@ def _qop(per_channel, act, **extra):
     # into the conv's output range). Add, GlobalAveragePool and Gemm would become
     # com.microsoft QLinearAdd / QLinearGlobalAveragePool / QGemm, which tract cannot
     # load, so they stay float between DequantizeLinear and QuantizeLinear.
+    extra, rewrites = _split(extra)
     return dict(
         quant_format=QuantFormat.QOperator,
         per_channel=per_channel,
         activation_type=act,
         op_types=["Conv", "Clip"],
         extra=extra,
+        **rewrites,
     )
 
 
 VARIANTS = {
-    # the PROVENANCE recipe (tools/quantize.py), calibrated on real images
-    "qdq_pc_u8": _qdq(True, QuantType.QUInt8),
+    # QDQ (the format PROVENANCE's tools/quantize.py makes): tract runs every conv in f32
+    "qdq_pc_u8": _qdq(True, QuantType.QUInt8),  # the PROVENANCE recipe, real-image calibration
     "qdq_pt_u8": _qdq(False, QuantType.QUInt8),
     "qdq_pt_s8sym": _qdq(False, QuantType.QInt8, ActivationSymmetric=True),
+    "qdq_pc_u8_first3": _qdq(True, QuantType.QUInt8, exclude="first3"),
+    # QOperator (QLinearConv): tract runs per-tensor 1x1 convs with its int8 kernels
     "qop_pc_u8": _qop(True, QuantType.QUInt8),
     "qop_pt_u8": _qop(False, QuantType.QUInt8),
     "qop_pt_s8sym": _qop(False, QuantType.QInt8, ActivationSymmetric=True),
-    # depthwise convs left in float (tract has no int8 depthwise kernel)
-    "qop_pt_u8_dwf32": _qop(False, QuantType.QUInt8, exclude="depthwise"),
+    # ... with the depthwise convs left in f32 (tract has no int8 depthwise kernel)
     "qop_pc_u8_dwf32": _qop(True, QuantType.QUInt8, exclude="depthwise"),
-    "qdq_pc_u8_dwf32": _qdq(True, QuantType.QUInt8, exclude="depthwise"),
-    # first conv and the classifier left in float as well
-    "qop_pt_u8_dwf32_ends": _qop(False, QuantType.QUInt8, exclude="depthwise+first1+gemm"),
+    "qop_pt_u8_dwf32": _qop(False, QuantType.QUInt8, exclude="depthwise"),
+    "qop_pt_s8_dwf32": _qop(False, QuantType.QInt8, exclude="depthwise"),
+    # ... plus the rewrites of rewrite.py (cheaper quantisers, int8-stored classifier weights)
+    "qop_pt_u8_dwf32_fq": _qop(False, QuantType.QUInt8, exclude="depthwise", fast_quantize=True, int8_gemm=True),
+    # ... plus the first block (conv, depthwise, projection) in f32: the accurate one
+    "qop_pt_u8_dwf32_f3_fq": _qop(False, QuantType.QUInt8, exclude="depthwise+first3", fast_quantize=True,
+                                  int8_gemm=True),
+    # the same with DequantizeLinear also written as float ops, so tract can save it as NNEF
+    "qop_pt_u8_dwf32_f3_fqdq": _qop(False, QuantType.QUInt8, exclude="depthwise+first3", fast_quantize=True,
+                                    int8_gemm=True, float_dequantize=True),
 }
 
 
@@ -165,6 +183,13 @@ def build(variant: str, out: Path, calib: list[Path], workdir: Path) -> str:
     )
     model = onnx.load(out)
     del model.graph.value_info[:]
+    if spec.get("fast_quantize"):
+        rewrite.fast_quantize(model)
+    if spec.get("int8_gemm"):
+        rewrite.int8_gemm_weights(model)
+    if spec.get("float_dequantize"):
+        rewrite.float_dequantize(model)
+    rewrite.drop_unused_opsets(model)
     check_interface(model)
     onnx.checker.check_model(model)
     onnx.save(model, out)
