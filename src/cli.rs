@@ -14,7 +14,11 @@ use crate::models::{self, ModelId, ModelStore};
 use crate::present::{EventWriter, OverlayWindow, Present};
 
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, about = "Real-time face understanding on the CPU of a small board")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Real-time face understanding on the CPU of a small board"
+)]
 pub struct Cli {
     /// Config file (default: $VIGIL_CONFIG, ./config/vigil.toml, /etc/vigil/vigil.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
@@ -29,6 +33,20 @@ pub enum Command {
     Run(RunArgs),
     /// Check every model: checksum, shapes, load and plan time.
     Models(ModelsArgs),
+    /// Measure a stage's accuracy on a development set.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: EvalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Face detector: recall / precision / AP on annotated photos, or frame hit rate on a clip.
+    Detect(crate::eval::detect::DetectEvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +105,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
+        Command::Eval(args) => {
+            let (config, _) = Config::load(cli.config.as_deref())?;
+            match &args.command {
+                EvalCommand::Detect(a) => crate::eval::detect::run(&config, a),
+            }
+        }
     }
 }
 
@@ -144,7 +168,12 @@ fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Resu
                     c.plan_time.as_secs_f64() * 1e3,
                     c.run_time.as_secs_f64() * 1e3
                 );
-                println!("      {}: in {}  out {}", r.role, c.input, c.outputs.join(", "));
+                println!(
+                    "      {}: in {}  out {}",
+                    r.role,
+                    c.input,
+                    c.outputs.join(", ")
+                );
             }
             Err(e) => {
                 failed += 1;
