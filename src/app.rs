@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use crate::capture::{self, SourceSpec};
 use crate::config::{Config, ReplayPolicy};
+use crate::detect::{Detector, FaceFront};
 use crate::error::Result;
 use crate::frame::Frame;
 use crate::models::{self, ModelStore};
 use crate::pipeline::edge::EdgePolicy;
 use crate::pipeline::{Consumer, FrontStage, Pipeline, PipelineOptions};
 use crate::scene::ImageNetScene;
+use crate::track::Tracker;
 use crate::update::Analysis;
 
 /// Front stage used when face detection is off: frames pass with no faces.
@@ -40,7 +42,12 @@ pub fn models_dir(config: &Config) -> Result<PathBuf> {
 pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, PipelineOptions)> {
     let dir = models_dir(config)?;
     let store = ModelStore::new(&dir);
-    let front: Box<dyn FrontStage> = Box::new(FrameOnly);
+    let front: Box<dyn FrontStage> = if config.detect.enabled {
+        let detector = Detector::new(&store, &config.detect)?;
+        Box::new(FaceFront::new(detector, Tracker::new(&config.track)))
+    } else {
+        Box::new(FrameOnly)
+    };
     let mut consumers: Vec<Box<dyn Consumer>> = Vec::new();
     if config.scene.enabled {
         consumers.push(Box::new(ImageNetScene::new(&store, &config.scene)?));

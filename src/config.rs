@@ -44,6 +44,9 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub present: PresentConfig,
     pub scene: crate::scene::SceneConfig,
+    pub detect: crate::detect::DetectConfig,
+    pub track: crate::track::TrackConfig,
+    pub align: crate::align::AlignConfig,
 }
 
 /// `[capture]`: where frames come from.
@@ -213,6 +216,9 @@ impl Config {
         positive("pipeline.stats_interval_s", self.pipeline.stats_interval_s)?;
         positive("present.window_scale", self.present.window_scale as f64)?;
         self.scene.validate()?;
+        self.detect.validate()?;
+        self.track.validate()?;
+        self.align.validate()?;
         Ok(())
     }
 }

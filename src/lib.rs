@@ -5,12 +5,15 @@
 //! only module that knows about threads and channels; every stage is a plain
 //! type with a `process`-style method.
 
+pub mod align;
 pub mod app;
 pub mod bench;
 pub mod capture;
 pub mod cli;
 pub mod config;
+pub mod detect;
 pub mod error;
+pub mod eval;
 pub mod face;
 pub mod frame;
 pub mod geometry;
@@ -19,6 +22,7 @@ pub mod models;
 pub mod pipeline;
 pub mod present;
 pub mod scene;
+pub mod track;
 pub mod update;
 
 pub use error::{Error, Result};

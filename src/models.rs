@@ -360,14 +360,26 @@ impl ModelStore {
     /// Loads and checks a model described by `spec` (stages with their own
     /// model variants, such as the int8 scene backbone, pass their spec here).
     pub fn load_spec(&self, spec: &'static ModelSpec) -> Result<Model, ModelError> {
+        self.load_spec_with_ops(spec, |_| {})
+    }
+
+    /// Like [`ModelStore::load_spec`], with `register` adding or replacing ONNX
+    /// op translations first (the detector's fast PReLU; see `detect::prelu`).
+    pub fn load_spec_with_ops(
+        &self,
+        spec: &'static ModelSpec,
+        register: fn(&mut tract_onnx::Onnx),
+    ) -> Result<Model, ModelError> {
         let (bytes, sha256) = self.read_verified(spec.file)?;
         let path = self.path_of(spec.file);
-        let inference = tract_onnx::onnx()
-            .model_for_read(&mut bytes.as_slice())
-            .map_err(|e| ModelError::Parse {
-                path: path.clone(),
-                message: format!("{e:#}"),
-            })?;
+        let mut onnx = tract_onnx::onnx();
+        register(&mut onnx);
+        let inference =
+            onnx.model_for_read(&mut bytes.as_slice())
+                .map_err(|e| ModelError::Parse {
+                    path: path.clone(),
+                    message: format!("{e:#}"),
+                })?;
         let model = Model {
             spec,
             path,
@@ -463,6 +475,29 @@ impl Model {
     /// whose outputs are in the spec's order. Do this once per shape, not per frame.
     pub fn plan(&self, shape: &[usize]) -> Result<Plan, ModelError> {
         self.check_input_shape(shape)?;
+        self.build_plan(f32::fact(shape).into(), shape, false)
+    }
+
+    /// Like [`Model::plan`] with a symbolic batch axis: `item_shape` is one
+    /// item's shape; the plan runs any batch of one or more items. For the
+    /// MTCNN R-/O-Nets this was as fast per item as fixed-size plans (measured,
+    /// see `dev/perf/README.md`), so one plan serves every batch size.
+    pub fn plan_any_batch(&self, item_shape: &[usize]) -> Result<Plan, ModelError> {
+        let mut probe = vec![1];
+        probe.extend_from_slice(item_shape);
+        self.check_input_shape(&probe)?;
+        let batch = self.inference.symbols.sym("N");
+        let mut dims: TVec<TDim> = tvec![batch.to_dim()];
+        dims.extend(item_shape.iter().map(|d| d.to_dim()));
+        self.build_plan(f32::fact(dims).into(), &probe, true)
+    }
+
+    fn build_plan(
+        &self,
+        fact: InferenceFact,
+        shape: &[usize],
+        any_batch: bool,
+    ) -> Result<Plan, ModelError> {
         let plan_err = |e: TractError| ModelError::Plan {
             file: self.spec.file.to_string(),
             shape: shape.to_vec(),
@@ -473,13 +508,23 @@ impl Model {
         model
             .select_outputs_by_name(&output_names)
             .map_err(plan_err)?;
-        model = model
-            .with_input_fact(0, f32::fact(shape).into())
-            .map_err(plan_err)?;
+        model = model.with_input_fact(0, fact).map_err(plan_err)?;
         let typed = model.into_optimized().map_err(plan_err)?;
         for (ix, spec) in self.spec.outputs.iter().enumerate() {
             let fact = typed.output_fact(ix).map_err(plan_err)?;
-            let dims: Option<Vec<usize>> = fact.shape.as_concrete().map(|d| d.to_vec());
+            // A symbolic batch leaves the first output axis symbolic: check the rest.
+            let dims: Option<Vec<usize>> = fact
+                .shape
+                .iter()
+                .enumerate()
+                .map(|(ax, d)| {
+                    if any_batch && ax == 0 {
+                        Some(1)
+                    } else {
+                        d.as_i64().and_then(|v| usize::try_from(v).ok())
+                    }
+                })
+                .collect();
             match dims {
                 Some(d) if shape_matches(&d, spec.shape) => {}
                 other => {
@@ -499,6 +544,7 @@ impl Model {
         Ok(Plan {
             file: self.spec.file,
             input_shape: shape.to_vec(),
+            any_batch,
             state,
         })
     }
@@ -542,7 +588,9 @@ fn check_inference_fact(fact: &InferenceFact, spec: &TensorSpec) -> Result<(), S
 #[derive(Debug)]
 pub struct Plan {
     file: &'static str,
+    /// The input shape; with `any_batch`, axis 0 is 1 here and any size at run time.
     input_shape: Vec<usize>,
+    any_batch: bool,
     state: TypedSimpleState,
 }
 
@@ -555,9 +603,24 @@ impl Plan {
         self.file
     }
 
+    /// True for a plan from [`Model::plan_any_batch`].
+    pub fn any_batch(&self) -> bool {
+        self.any_batch
+    }
+
+    fn accepts(&self, shape: &[usize]) -> bool {
+        if self.any_batch {
+            shape.len() == self.input_shape.len()
+                && shape.first().is_some_and(|n| *n > 0)
+                && shape[1..] == self.input_shape[1..]
+        } else {
+            shape == self.input_shape.as_slice()
+        }
+    }
+
     /// Runs the plan. `input` must have exactly the plan's input shape.
     pub fn run(&mut self, input: Tensor) -> Result<TVec<TValue>, ModelError> {
-        if input.shape() != self.input_shape.as_slice() {
+        if !self.accepts(input.shape()) {
             return Err(ModelError::Run {
                 file: self.file.to_string(),
                 message: format!(
@@ -576,8 +639,14 @@ impl Plan {
     }
 
     /// Runs the plan on a flat `f32` buffer laid out in the plan's input shape.
+    /// With a symbolic batch, the batch size is `data.len()` over one item's size.
     pub fn run_f32(&mut self, data: Vec<f32>) -> Result<TVec<TValue>, ModelError> {
-        let tensor = tract_ndarray::ArrayD::from_shape_vec(self.input_shape.clone(), data)
+        let mut shape = self.input_shape.clone();
+        if self.any_batch {
+            let item: usize = shape[1..].iter().product();
+            shape[0] = data.len().checked_div(item).unwrap_or(0);
+        }
+        let tensor = tract_ndarray::ArrayD::from_shape_vec(shape, data)
             .map_err(|e| ModelError::Run {
                 file: self.file.to_string(),
                 message: format!("input buffer does not fit the plan's shape: {e}"),
@@ -673,6 +742,23 @@ mod tests {
         for id in ModelId::ALL {
             assert!(m.contains_key(id.spec().file), "{id} missing from manifest");
         }
+    }
+
+    #[test]
+    fn any_batch_plan_runs_several_batch_sizes_and_checks_items() {
+        let store = ModelStore::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models"));
+        let model = store.load(ModelId::RNet).unwrap();
+        let mut plan = model.plan_any_batch(&[24, 24, 3]).unwrap();
+        assert!(plan.any_batch());
+        let item = 24 * 24 * 3;
+        for n in [1usize, 3, 5] {
+            let out = plan.run_f32(vec![0.5; n * item]).unwrap();
+            assert_eq!(out[0].shape(), &[n, 4]);
+            assert_eq!(out[1].shape(), &[n, 2]);
+        }
+        assert!(plan.run_f32(vec![0.5; item + 1]).is_err());
+        assert!(plan.run_f32(Vec::new()).is_err());
+        assert!(model.plan_any_batch(&[23, 24, 3]).is_err());
     }
 
     #[test]
