@@ -14,7 +14,11 @@ use crate::models::{self, ModelId, ModelStore};
 use crate::present::{EventWriter, OverlayWindow, Present};
 
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, about = "Real-time face understanding on the CPU of a small board")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Real-time face understanding on the CPU of a small board"
+)]
 pub struct Cli {
     /// Config file (default: $VIGIL_CONFIG, ./config/vigil.toml, /etc/vigil/vigil.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
@@ -144,7 +148,12 @@ fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Resu
                     c.plan_time.as_secs_f64() * 1e3,
                     c.run_time.as_secs_f64() * 1e3
                 );
-                println!("      {}: in {}  out {}", r.role, c.input, c.outputs.join(", "));
+                println!(
+                    "      {}: in {}  out {}",
+                    r.role,
+                    c.input,
+                    c.outputs.join(", ")
+                );
             }
             Err(e) => {
                 failed += 1;

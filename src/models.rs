@@ -282,7 +282,10 @@ pub fn resolve_dir(configured: Option<&Path>) -> Result<PathBuf, ModelError> {
         }
     }
     candidates.push(PathBuf::from(INSTALLED_MODELS_DIR));
-    candidates.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")));
+    candidates.push(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models"
+    )));
     for c in &candidates {
         if c.join(PNET.file).is_file() {
             return Ok(c.clone());
@@ -408,7 +411,9 @@ impl Model {
     /// Checks input and output names and the declared ranks and fixed dimensions.
     fn check_interface(&self) -> Result<(), ModelError> {
         let m = &self.inference;
-        let inputs = m.input_outlets().map_err(|e| self.interface_error(e.to_string()))?;
+        let inputs = m
+            .input_outlets()
+            .map_err(|e| self.interface_error(e.to_string()))?;
         if inputs.len() != 1 {
             return Err(self.interface_error(format!("expected 1 input, found {}", inputs.len())));
         }

@@ -49,6 +49,11 @@ fn draw_status(canvas: &mut Canvas, state: &PresentState, live: &LiveView) {
         y += LINE;
     }
     if let Some(best) = state.scene.as_ref().and_then(|s| s.best()) {
-        canvas.label(4, y, &format!("scene: {} {:.2}", best.label, best.score), YELLOW);
+        canvas.label(
+            4,
+            y,
+            &format!("scene: {} {:.2}", best.label, best.score),
+            YELLOW,
+        );
     }
 }
