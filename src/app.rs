@@ -42,6 +42,11 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
     let store = ModelStore::new(&dir);
     let front: Box<dyn FrontStage> = Box::new(FrameOnly);
     let mut consumers: Vec<Box<dyn Consumer>> = Vec::new();
+    if config.verify.enabled {
+        consumers.push(Box::new(crate::verify::stage::VerifyStage::from_config(
+            &store, config,
+        )?));
+    }
     if config.scene.enabled {
         consumers.push(Box::new(ImageNetScene::new(&store, &config.scene)?));
     }

@@ -10,6 +10,7 @@
 //! hanging or killed unlock command is no unlock.
 
 pub mod audit;
+pub mod chip;
 pub mod config;
 pub mod decision;
 pub mod embed;
@@ -19,6 +20,8 @@ pub mod metrics;
 pub mod pose;
 pub mod quality;
 pub mod ratelimit;
+pub mod report;
+pub mod stage;
 pub mod unlock;
 
 use thiserror::Error;
