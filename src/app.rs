@@ -69,3 +69,15 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
     };
     Ok((pipeline, options))
 }
+
+/// The face detector for enrollment and evaluation (`min_face_px` overrides
+/// the configured smallest face).
+pub fn face_finder(
+    _store: &ModelStore,
+    _config: &Config,
+    _min_face_px: Option<f64>,
+) -> Result<Box<dyn crate::verify::finder::FaceFinder>> {
+    Err(crate::error::Error::Pipeline(
+        "this build has no face detector yet (the detect stage is merged separately)".into(),
+    ))
+}

@@ -33,6 +33,10 @@ pub enum Command {
     Run(RunArgs),
     /// Check every model: checksum, shapes, load and plan time.
     Models(ModelsArgs),
+    /// Enroll a person (or --list, --remove NAME) for owner verification.
+    Enroll(crate::verify::enroll::EnrollArgs),
+    /// Accuracy evaluations (e.g. `eval verify --identities DIR`).
+    Eval(crate::eval::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +95,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
+        Command::Enroll(args) => {
+            crate::verify::enroll::run(&Config::load(cli.config.as_deref())?.0, args)
+        }
+        Command::Eval(args) => crate::eval::run(&Config::load(cli.config.as_deref())?.0, args),
     }
 }
 

@@ -57,7 +57,7 @@ impl Default for VerifyConfig {
             enroll_min_sharpness: 20.0,
             enroll_max_yaw: 0.25,
             enroll_max_roll_deg: 15.0,
-            enroll_min_spacing: 0.12,
+            enroll_min_spacing: 0.2,
         }
     }
 }
@@ -164,11 +164,11 @@ impl Default for LivenessConfig {
             window_s: 1.0,
             min_frames: 5,
             timeout_s: 5.0,
-            min_parallax: 0.02,
-            min_face_change: 1.0,
-            max_rigid_ratio: 0.6,
+            min_parallax: 0.012,
+            min_face_change: 0.5,
+            max_rigid_ratio: 0.3,
             challenge: Challenge::None,
-            challenge_yaw: 0.12,
+            challenge_yaw: 0.15,
         }
     }
 }

@@ -14,6 +14,8 @@ pub mod chip;
 pub mod config;
 pub mod decision;
 pub mod embed;
+pub mod enroll;
+pub mod finder;
 pub mod gallery;
 pub mod liveness;
 pub mod metrics;

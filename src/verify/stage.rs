@@ -260,7 +260,9 @@ impl VerifyStage {
             }
             st.identity = Some(identity.clone());
             let liveness = if self.liveness.enabled {
-                st.live.verdict(&self.liveness).0
+                let (v, cues) = st.live.verdict(&self.liveness);
+                log::debug!("liveness {} t={now_s:.2} {cues:?} -> {v:?}", face.track);
+                v
             } else {
                 Liveness::Live
             };
