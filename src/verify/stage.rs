@@ -470,6 +470,20 @@ impl VerifyStage {
     }
 }
 
+impl Drop for VerifyStage {
+    fn drop(&mut self) {
+        let s = self.stats;
+        if s.faces_seen > 0 {
+            log::info!(
+                "verify: {} embeddings for {} face observations ({:.1}%)",
+                s.embeddings,
+                s.faces_seen,
+                100.0 * s.embeddings as f64 / s.faces_seen as f64
+            );
+        }
+    }
+}
+
 impl crate::pipeline::Consumer for VerifyStage {
     fn name(&self) -> &'static str {
         "verify"
