@@ -49,6 +49,11 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
         Box::new(FrameOnly)
     };
     let mut consumers: Vec<Box<dyn Consumer>> = Vec::new();
+    if config.verify.enabled {
+        consumers.push(Box::new(crate::verify::stage::VerifyStage::from_config(
+            &store, config,
+        )?));
+    }
     if config.scene.enabled {
         consumers.push(Box::new(ImageNetScene::new(&store, &config.scene)?));
     }
@@ -70,4 +75,24 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
         consumers,
     };
     Ok((pipeline, options))
+}
+
+/// The face detector for enrollment and evaluation (`min_face_px` overrides
+/// the configured smallest face).
+pub fn face_finder(
+    store: &ModelStore,
+    config: &Config,
+    min_face_px: Option<f64>,
+) -> Result<Box<dyn crate::verify::finder::FaceFinder>> {
+    let mut detect = config.detect.clone();
+    if let Some(px) = min_face_px {
+        detect.min_face_px = px;
+    }
+    Ok(Box::new(Detector::new(store, &detect)?))
+}
+
+impl crate::verify::finder::FaceFinder for Detector {
+    fn find(&mut self, image: &image::RgbImage) -> Result<Vec<crate::face::Detection>> {
+        Ok(self.detect(image)?)
+    }
 }

@@ -35,20 +35,10 @@ pub enum Command {
     Models(ModelsArgs),
     /// Measure per-model and per-stage latency, end-to-end FPS and memory.
     Bench(crate::bench::BenchArgs),
-    /// Measure a stage's accuracy on a development set.
-    Eval(EvalArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    #[command(subcommand)]
-    pub command: EvalCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum EvalCommand {
-    /// Face detector: recall / precision / AP on annotated photos, or frame hit rate on a clip.
-    Detect(crate::eval::detect::DetectEvalArgs),
+    /// Enroll a person (or --list, --remove NAME) for owner verification.
+    Enroll(crate::verify::enroll::EnrollArgs),
+    /// Measure a stage's accuracy on a development set (detect, verify, ...).
+    Eval(crate::eval::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,12 +98,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
         Command::Bench(args) => bench(cli.config.as_ref(), args),
-        Command::Eval(args) => {
-            let (config, _) = Config::load(cli.config.as_deref())?;
-            match &args.command {
-                EvalCommand::Detect(a) => crate::eval::detect::run(&config, a),
-            }
+        Command::Enroll(args) => {
+            crate::verify::enroll::run(&Config::load(cli.config.as_deref())?.0, args)
         }
+        Command::Eval(args) => crate::eval::run(&Config::load(cli.config.as_deref())?.0, args),
     }
 }
 

@@ -47,6 +47,9 @@ pub struct Config {
     pub detect: crate::detect::DetectConfig,
     pub track: crate::track::TrackConfig,
     pub align: crate::align::AlignConfig,
+    pub verify: crate::verify::VerifyConfig,
+    pub liveness: crate::verify::LivenessConfig,
+    pub unlock: crate::verify::UnlockConfig,
 }
 
 /// `[capture]`: where frames come from.
@@ -219,6 +222,9 @@ impl Config {
         self.detect.validate()?;
         self.track.validate()?;
         self.align.validate()?;
+        self.verify.validate()?;
+        self.liveness.validate()?;
+        self.unlock.validate()?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use crate::config::ConfigError;
 use crate::detect::DetectError;
 use crate::models::ModelError;
 use crate::scene::SceneError;
+use crate::verify::VerifyError;
 
 #[derive(Debug, Error)]
 pub enum Error {
@@ -21,6 +22,8 @@ pub enum Error {
     Scene(#[from] SceneError),
     #[error(transparent)]
     Detect(#[from] DetectError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     #[error("cannot write events to {path}: {source}")]
     Events {
         path: String,

@@ -19,10 +19,12 @@ pub mod frame;
 pub mod geometry;
 pub mod imageops;
 pub mod models;
+pub mod paths;
 pub mod pipeline;
 pub mod present;
 pub mod scene;
 pub mod track;
 pub mod update;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -1,4 +1,29 @@
-//! `vigil eval`: accuracy of each stage on a development set.
+//! `vigil eval ...`: accuracy of each stage on a development set.
 
 pub mod detect;
 pub mod detect_metrics;
+pub mod verify;
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: EvalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Face detector: recall / precision / AP on annotated photos, or frame hit rate on a clip.
+    Detect(detect::DetectEvalArgs),
+    /// Face verification on a folder of identities (one sub-folder per person).
+    Verify(verify::VerifyEvalArgs),
+}
+
+/// Runs an evaluation with the loaded config.
+pub fn run(config: &crate::config::Config, args: &EvalArgs) -> anyhow::Result<()> {
+    match &args.command {
+        EvalCommand::Detect(a) => detect::run(config, a),
+        EvalCommand::Verify(a) => verify::run(config, a),
+    }
+}
