@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::capture::{self, SourceSpec};
 use crate::config::{Config, ReplayPolicy};
+use crate::emotion::EmotionStage;
 use crate::error::Result;
 use crate::frame::Frame;
 use crate::models::{self, ModelStore};
@@ -42,6 +43,13 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
     let store = ModelStore::new(&dir);
     let front: Box<dyn FrontStage> = Box::new(FrameOnly);
     let mut consumers: Vec<Box<dyn Consumer>> = Vec::new();
+    if config.emotion.enabled {
+        consumers.push(Box::new(EmotionStage::new(
+            &store,
+            &config.emotion,
+            &config.monitor,
+        )?));
+    }
     if config.scene.enabled {
         consumers.push(Box::new(ImageNetScene::new(&store, &config.scene)?));
     }

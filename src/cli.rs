@@ -14,7 +14,11 @@ use crate::models::{self, ModelId, ModelStore};
 use crate::present::{EventWriter, OverlayWindow, Present};
 
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, about = "Real-time face understanding on the CPU of a small board")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Real-time face understanding on the CPU of a small board"
+)]
 pub struct Cli {
     /// Config file (default: $VIGIL_CONFIG, ./config/vigil.toml, /etc/vigil/vigil.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
@@ -29,6 +33,20 @@ pub enum Command {
     Run(RunArgs),
     /// Check every model: checksum, shapes, load and plan time.
     Models(ModelsArgs),
+    /// Measure a stage on labelled data.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: EvalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Emotion classifier: accuracy, per-class precision/recall, confusion matrix.
+    Emotion(crate::eval::emotion::EmotionEvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +105,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
+        Command::Eval(args) => eval(cli.config.as_ref(), args),
     }
 }
 
@@ -122,6 +141,16 @@ fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn eval(config_path: Option<&PathBuf>, args: &EvalArgs) -> anyhow::Result<()> {
+    let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
+    match &args.command {
+        EvalCommand::Emotion(a) => {
+            crate::eval::emotion::run(&config, a)?;
+        }
+    }
+    Ok(())
+}
+
 fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Result<()> {
     let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
     let dir = match &args.dir {
@@ -144,7 +173,12 @@ fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Resu
                     c.plan_time.as_secs_f64() * 1e3,
                     c.run_time.as_secs_f64() * 1e3
                 );
-                println!("      {}: in {}  out {}", r.role, c.input, c.outputs.join(", "));
+                println!(
+                    "      {}: in {}  out {}",
+                    r.role,
+                    c.input,
+                    c.outputs.join(", ")
+                );
             }
             Err(e) => {
                 failed += 1;

@@ -44,6 +44,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub present: PresentConfig,
     pub scene: crate::scene::SceneConfig,
+    pub emotion: crate::emotion::EmotionConfig,
+    pub monitor: crate::emotion::MonitorConfig,
 }
 
 /// `[capture]`: where frames come from.
@@ -206,10 +208,15 @@ impl Config {
         positive("capture.height", c.height as f64)?;
         positive("capture.fps", c.fps as f64)?;
         positive("capture.replay_fps", c.replay_fps)?;
-        positive("pipeline.channel_capacity", self.pipeline.channel_capacity as f64)?;
+        positive(
+            "pipeline.channel_capacity",
+            self.pipeline.channel_capacity as f64,
+        )?;
         positive("pipeline.stats_interval_s", self.pipeline.stats_interval_s)?;
         positive("present.window_scale", self.present.window_scale as f64)?;
         self.scene.validate()?;
+        self.emotion.validate()?;
+        self.monitor.validate()?;
         Ok(())
     }
 }
@@ -259,7 +266,9 @@ mod tests {
 
     #[test]
     fn bad_value_names_the_key() {
-        let err = parse("[capture]\nwidth = \"wide\"\n").unwrap_err().to_string();
+        let err = parse("[capture]\nwidth = \"wide\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("capture.width"), "{err}");
     }
 

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::capture::CaptureError;
 use crate::config::ConfigError;
+use crate::emotion::EmotionError;
 use crate::models::ModelError;
 use crate::scene::SceneError;
 
@@ -18,6 +19,8 @@ pub enum Error {
     Capture(#[from] CaptureError),
     #[error(transparent)]
     Scene(#[from] SceneError),
+    #[error(transparent)]
+    Emotion(#[from] EmotionError),
     #[error("cannot write events to {path}: {source}")]
     Events {
         path: String,

@@ -68,16 +68,18 @@ pub enum ModelId {
     ONet,
     Embedding,
     Emotion,
+    EmotionFaceApi,
     SceneFp32,
 }
 
 impl ModelId {
-    pub const ALL: [ModelId; 6] = [
+    pub const ALL: [ModelId; 7] = [
         ModelId::PNet,
         ModelId::RNet,
         ModelId::ONet,
         ModelId::Embedding,
         ModelId::Emotion,
+        ModelId::EmotionFaceApi,
         ModelId::SceneFp32,
     ];
 
@@ -88,6 +90,7 @@ impl ModelId {
             ModelId::ONet => &ONET,
             ModelId::Embedding => &EMBEDDING,
             ModelId::Emotion => &EMOTION,
+            ModelId::EmotionFaceApi => &EMOTION_FACEAPI,
             ModelId::SceneFp32 => &SCENE_FP32,
         }
     }
@@ -220,6 +223,22 @@ pub static EMOTION: ModelSpec = ModelSpec {
     probe_shape: &[1, 1, 64, 64],
 };
 
+pub static EMOTION_FACEAPI: ModelSpec = ModelSpec {
+    file: "faceapi_face_expression.onnx",
+    role: "7-class facial expression (face-api), ensemble partner",
+    // RGB 0..255, NCHW; mean subtraction and /255 are inside the graph.
+    input: TensorSpec {
+        name: "input",
+        shape: &[Any, Fixed(3), Fixed(112), Fixed(112)],
+    },
+    // Softmax in face-api's order: neutral, happy, sad, angry, fearful, disgusted, surprised.
+    outputs: &[TensorSpec {
+        name: "expressions",
+        shape: &[Any, Fixed(7)],
+    }],
+    probe_shape: &[1, 3, 112, 112],
+};
+
 pub static SCENE_FP32: ModelSpec = ModelSpec {
     file: "mobilenet_v2_torchvision.onnx",
     role: "MobileNetV2 backbone (scene), fp32",
@@ -282,7 +301,10 @@ pub fn resolve_dir(configured: Option<&Path>) -> Result<PathBuf, ModelError> {
         }
     }
     candidates.push(PathBuf::from(INSTALLED_MODELS_DIR));
-    candidates.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")));
+    candidates.push(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models"
+    )));
     for c in &candidates {
         if c.join(PNET.file).is_file() {
             return Ok(c.clone());
@@ -408,7 +430,9 @@ impl Model {
     /// Checks input and output names and the declared ranks and fixed dimensions.
     fn check_interface(&self) -> Result<(), ModelError> {
         let m = &self.inference;
-        let inputs = m.input_outlets().map_err(|e| self.interface_error(e.to_string()))?;
+        let inputs = m
+            .input_outlets()
+            .map_err(|e| self.interface_error(e.to_string()))?;
         if inputs.len() != 1 {
             return Err(self.interface_error(format!("expected 1 input, found {}", inputs.len())));
         }

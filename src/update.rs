@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::emotion::{Alert, EmotionReport};
 use crate::face::{TrackId, TrackedFace};
 use crate::frame::Frame;
 
@@ -67,6 +68,10 @@ pub enum Update {
     /// A frame went through the front stage (sent for every processed frame).
     Faces(Arc<Analysis>),
     Scene(Stamp, SceneVerdict),
+    /// The emotion stage's smoothed per-track emotions and mood shares.
+    Emotion(Stamp, EmotionReport),
+    /// A driver-mood alert started or ended.
+    Alert(Stamp, Alert),
 }
 
 impl Update {
@@ -74,6 +79,8 @@ impl Update {
         match self {
             Update::Faces(a) => a.stamp(),
             Update::Scene(s, _) => *s,
+            Update::Emotion(s, _) => *s,
+            Update::Alert(s, _) => *s,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::config::CaptureConfig;
 use crate::frame::Frame;
 
 pub use camera::CameraSource;
-pub use dir::DirSource;
+pub use dir::{list_images, load_rgb, DirSource};
 pub use pacing::Paced;
 pub use video::{probe_video, VideoInfo, VideoSource};
 
@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn parses_every_scheme() {
         assert_eq!(SourceSpec::parse("camera").unwrap(), SourceSpec::Camera(0));
-        assert_eq!(SourceSpec::parse("camera:2").unwrap(), SourceSpec::Camera(2));
+        assert_eq!(
+            SourceSpec::parse("camera:2").unwrap(),
+            SourceSpec::Camera(2)
+        );
         assert_eq!(
             SourceSpec::parse("dir:a/b").unwrap(),
             SourceSpec::Dir("a/b".into())

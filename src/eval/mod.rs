@@ -1,0 +1,3 @@
+//! Offline evaluation commands (`vigil eval ...`).
+
+pub mod emotion;
