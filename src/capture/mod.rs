@@ -166,10 +166,7 @@ mod tests {
     #[test]
     fn parses_every_scheme() {
         assert_eq!(SourceSpec::parse("camera").unwrap(), SourceSpec::Camera(0));
-        assert_eq!(
-            SourceSpec::parse("camera:2").unwrap(),
-            SourceSpec::Camera(2)
-        );
+        assert_eq!(SourceSpec::parse("camera:2").unwrap(), SourceSpec::Camera(2));
         assert_eq!(
             SourceSpec::parse("dir:a/b").unwrap(),
             SourceSpec::Dir("a/b".into())
