@@ -35,6 +35,8 @@ pub enum Command {
     Models(ModelsArgs),
     /// Measure a stage on labelled data.
     Eval(EvalArgs),
+    /// Measure per-model and per-stage latency, end-to-end FPS and memory.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -51,7 +53,7 @@ pub enum EvalCommand {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
+    /// auto, camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
     #[arg(long, value_name = "SPEC")]
     pub source: Option<String>,
     /// No window: write JSON-lines events (to stdout unless --events).
@@ -106,15 +108,20 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
         Command::Eval(args) => eval(cli.config.as_ref(), args),
+        Command::Bench(args) => bench(cli.config.as_ref(), args),
     }
 }
 
 fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {
     let config = run_config(config_path, args)?;
-    let spec = SourceSpec::parse(&config.capture.source)?;
+    let spec = SourceSpec::parse(&config.capture.source)?.resolve();
     let (pipeline, options) = app::build_pipeline(&config, &spec)?;
 
-    let headless = config.present.headless;
+    let mut headless = config.present.headless;
+    if !headless && !display_available() {
+        log::warn!("no display (DISPLAY is not set): running headless, events on stdout");
+        headless = true;
+    }
     let events = if headless || args.events.is_some() {
         Some(EventWriter::open(&config.present.events)?)
     } else {
@@ -149,6 +156,21 @@ fn eval(config_path: Option<&PathBuf>, args: &EvalArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn bench(config_path: Option<&PathBuf>, args: &crate::bench::BenchArgs) -> anyhow::Result<()> {
+    let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
+    let report = crate::bench::run(config, args)?;
+    print!("{}", crate::bench::to_text(&report));
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    Ok(())
+}
+
+/// Whether a window can be opened (minifb uses X11).
+fn display_available() -> bool {
+    cfg!(feature = "window") && std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
 }
 
 fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Result<()> {

@@ -63,7 +63,7 @@ pub struct CaptureConfig {
 impl Default for CaptureConfig {
     fn default() -> Self {
         Self {
-            source: "camera".into(),
+            source: "auto".into(),
             width: 640,
             height: 480,
             fps: 30,
