@@ -17,17 +17,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::capture::{self, CaptureError};
 use crate::config::Config;
-use crate::emotion::crop::grey_of;
+use crate::emotion::crop::{face_crop, grey_of};
 use crate::emotion::{
     ClassifierOptions, Emotion, EmotionClassifier, EmotionError, TtaMode, EMOTION_COUNT,
 };
+use crate::face::Detection;
 use crate::models::{self, ModelError, ModelStore};
 use crate::present::canvas::{rgb, Canvas, BLACK, GLYPH, WHITE};
 
@@ -105,6 +106,13 @@ pub struct EmotionEvalArgs {
     /// Weight of face-api in the ensemble, 0 = mini-Xception alone (default: emotion.faceapi_weight).
     #[arg(long, value_name = "W")]
     pub faceapi_weight: Option<f32>,
+    /// Without --cropped: pad each image by this fraction of its size per side
+    /// (border repeated) before detection; tight crops need it.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
+    pub pad: f32,
+    /// Also print the verdict on every image.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// The result of an evaluation.
@@ -124,6 +132,19 @@ pub struct EmotionEvalReport {
     pub tta: TtaMode,
     pub faceapi_weight: f32,
     pub ms_per_image: f64,
+    /// One entry per image with `--list`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_image: Vec<ImageResult>,
+}
+
+/// The verdict on one image (`--list`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageResult {
+    pub file: String,
+    pub truth: Emotion,
+    /// `None`: no face found.
+    pub predicted: Option<Emotion>,
+    pub confidence: Option<f32>,
 }
 
 /// A labelled image of the data folder.
@@ -209,33 +230,100 @@ fn by_class(f: impl Fn(usize) -> Option<f64>) -> serde_json::Map<String, serde_j
         .collect()
 }
 
+/// Finds faces in a whole image (the detector, for evaluation without `--cropped`).
+pub trait FaceFinder {
+    fn find(&mut self, image: &RgbImage) -> Result<Vec<Detection>, EvalError>;
+}
+
+/// The face finder of this build, if it has a detector.
+pub fn default_finder(
+    _config: &Config,
+    _store: &ModelStore,
+) -> Result<Option<Box<dyn FaceFinder>>, EvalError> {
+    Ok(None)
+}
+
+/// Pads `image` by `fraction` of its size on every side, repeating the border
+/// (tight crops such as FER2013's leave the detector no context otherwise).
+pub fn pad(image: &RgbImage, fraction: f32) -> RgbImage {
+    if fraction <= 0.0 || !fraction.is_finite() {
+        return image.clone();
+    }
+    let (w, h) = image.dimensions();
+    let (px, py) = (
+        (w as f32 * fraction).round() as i64,
+        (h as f32 * fraction).round() as i64,
+    );
+    let (nw, nh) = (w as i64 + 2 * px, h as i64 + 2 * py);
+    RgbImage::from_fn(nw as u32, nh as u32, |x, y| {
+        let sx = (x as i64 - px).clamp(0, w as i64 - 1) as u32;
+        let sy = (y as i64 - py).clamp(0, h as i64 - 1) as u32;
+        *image.get_pixel(sx, sy)
+    })
+}
+
+/// The crop of one image: the image itself with `--cropped`, else the crop of
+/// its largest detected face (`None`: no face).
+fn crop_of(
+    path: &Path,
+    args: &EmotionEvalArgs,
+    finder: Option<&mut (dyn FaceFinder + '_)>,
+) -> Result<Option<GrayImage>, EvalError> {
+    let image = capture::load_rgb(path)?;
+    let Some(finder) = finder else {
+        return Ok(Some(grey_of(&image)));
+    };
+    let image = pad(&image, args.pad);
+    let faces = finder.find(&image)?;
+    let largest = faces
+        .iter()
+        .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+    Ok(largest.and_then(|d| face_crop(&image, d)))
+}
+
 /// Runs the evaluation; `progress` gets a line now and then.
 pub fn evaluate(
     config: &Config,
     args: &EmotionEvalArgs,
     progress: &mut dyn FnMut(&str),
 ) -> Result<EmotionEvalReport, EvalError> {
-    if !args.cropped {
-        return Err(EvalError::NoDetector);
-    }
+    let dir = models::resolve_dir(config.models.dir())?;
+    let store = ModelStore::new(&dir);
+    let mut finder = if args.cropped {
+        None
+    } else {
+        Some(default_finder(config, &store)?.ok_or(EvalError::NoDetector)?)
+    };
     let options = ClassifierOptions {
         tta: args.tta.unwrap_or(config.emotion.tta),
         faceapi_weight: args.faceapi_weight.unwrap_or(config.emotion.faceapi_weight),
     };
-    let dir = models::resolve_dir(config.models.dir())?;
-    let store = ModelStore::new(&dir);
     let mut classifier = EmotionClassifier::new(&store, options)?;
     let samples = list_samples(&args.data, args.split)?;
     let mut confusion = Confusion::default();
     let started = Instant::now();
+    let mut per_image = Vec::new();
     for (ix, chunk) in samples.chunks(EVAL_BATCH).enumerate() {
-        let crops: Vec<GrayImage> = chunk
-            .iter()
-            .map(|s| capture::load_rgb(&s.path).map(|img| grey_of(&img)))
-            .collect::<Result<_, _>>()?;
-        let scores = classifier.classify(&crops)?;
-        for (s, p) in chunk.iter().zip(scores) {
-            confusion.add(s.truth, Some(p.dominant().0));
+        let mut crops: Vec<GrayImage> = Vec::new();
+        let mut found: Vec<bool> = Vec::new();
+        for s in chunk {
+            let crop = crop_of(&s.path, args, finder.as_deref_mut())?;
+            found.push(crop.is_some());
+            crops.extend(crop);
+        }
+        let mut scores = classifier.classify(&crops)?.into_iter();
+        for (s, has_face) in chunk.iter().zip(found) {
+            let result = if has_face { scores.next() } else { None };
+            let predicted = result.map(|p| p.dominant());
+            confusion.add(s.truth, predicted.map(|p| p.0));
+            if args.list {
+                per_image.push(ImageResult {
+                    file: s.path.display().to_string(),
+                    truth: s.truth,
+                    predicted: predicted.map(|p| p.0),
+                    confidence: predicted.map(|p| p.1),
+                });
+            }
         }
         let done = (ix + 1) * EVAL_BATCH;
         if done % 400 == 0 {
@@ -265,6 +353,7 @@ pub fn evaluate(
         } else {
             elapsed * 1e3 / samples.len() as f64
         },
+        per_image,
     })
 }
 
@@ -291,6 +380,22 @@ pub fn to_text(r: &EmotionEvalReport) -> String {
             "{name:<10} {:>9}  {:>6}\n",
             f(&r.per_class_precision),
             f(&r.per_class_recall)
+        ));
+    }
+    for r in &r.per_image {
+        let verdict = match (r.predicted, r.confidence) {
+            (Some(p), Some(c)) => format!("{p} {c:.2}"),
+            _ => "no face".into(),
+        };
+        let mark = if r.predicted == Some(r.truth) {
+            "ok "
+        } else {
+            "ERR"
+        };
+        s.push_str(&format!(
+            "{mark} {:<9} -> {verdict:<14} {}\n",
+            r.truth.name(),
+            r.file
         ));
     }
     s.push_str("\nconfusion (rows = truth, columns = predicted)\n          ");
@@ -436,6 +541,7 @@ mod tests {
             tta: TtaMode::Flip,
             faceapi_weight: 0.4,
             ms_per_image: 0.0,
+            per_image: Vec::new(),
         };
         let c = plot(&r);
         assert_eq!(c.width as i64, MARGIN + 7 * CELL + 20);
