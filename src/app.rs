@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crate::capture::{self, SourceSpec};
 use crate::config::{Config, ReplayPolicy};
 use crate::detect::{Detector, FaceFront};
+use crate::emotion::EmotionStage;
 use crate::error::Result;
 use crate::frame::Frame;
 use crate::models::{self, ModelStore};
@@ -52,6 +53,13 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
     if config.verify.enabled {
         consumers.push(Box::new(crate::verify::stage::VerifyStage::from_config(
             &store, config,
+        )?));
+    }
+    if config.emotion.enabled {
+        consumers.push(Box::new(EmotionStage::new(
+            &store,
+            &config.emotion,
+            &config.monitor,
         )?));
     }
     if config.scene.enabled {

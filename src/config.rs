@@ -50,6 +50,8 @@ pub struct Config {
     pub verify: crate::verify::VerifyConfig,
     pub liveness: crate::verify::LivenessConfig,
     pub unlock: crate::verify::UnlockConfig,
+    pub emotion: crate::emotion::EmotionConfig,
+    pub monitor: crate::emotion::MonitorConfig,
 }
 
 /// `[capture]`: where frames come from.
@@ -225,6 +227,8 @@ impl Config {
         self.verify.validate()?;
         self.liveness.validate()?;
         self.unlock.validate()?;
+        self.emotion.validate()?;
+        self.monitor.validate()?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use thiserror::Error;
 use crate::capture::CaptureError;
 use crate::config::ConfigError;
 use crate::detect::DetectError;
+use crate::emotion::EmotionError;
 use crate::models::ModelError;
 use crate::scene::SceneError;
 use crate::verify::VerifyError;
@@ -24,6 +25,8 @@ pub enum Error {
     Detect(#[from] DetectError),
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    #[error(transparent)]
+    Emotion(#[from] EmotionError),
     #[error("cannot write events to {path}: {source}")]
     Events {
         path: String,

@@ -12,6 +12,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod emotion;
 pub mod error;
 pub mod eval;
 pub mod face;

@@ -68,16 +68,18 @@ pub enum ModelId {
     ONet,
     Embedding,
     Emotion,
+    EmotionFaceApi,
     SceneFp32,
 }
 
 impl ModelId {
-    pub const ALL: [ModelId; 6] = [
+    pub const ALL: [ModelId; 7] = [
         ModelId::PNet,
         ModelId::RNet,
         ModelId::ONet,
         ModelId::Embedding,
         ModelId::Emotion,
+        ModelId::EmotionFaceApi,
         ModelId::SceneFp32,
     ];
 
@@ -88,6 +90,7 @@ impl ModelId {
             ModelId::ONet => &ONET,
             ModelId::Embedding => &EMBEDDING,
             ModelId::Emotion => &EMOTION,
+            ModelId::EmotionFaceApi => &EMOTION_FACEAPI,
             ModelId::SceneFp32 => &SCENE_FP32,
         }
     }
@@ -218,6 +221,22 @@ pub static EMOTION: ModelSpec = ModelSpec {
         shape: &[Any, Fixed(7)],
     }],
     probe_shape: &[1, 1, 64, 64],
+};
+
+pub static EMOTION_FACEAPI: ModelSpec = ModelSpec {
+    file: "faceapi_face_expression.onnx",
+    role: "7-class facial expression (face-api), ensemble partner",
+    // RGB 0..255, NCHW; mean subtraction and /255 are inside the graph.
+    input: TensorSpec {
+        name: "input",
+        shape: &[Any, Fixed(3), Fixed(112), Fixed(112)],
+    },
+    // Softmax in face-api's order: neutral, happy, sad, angry, fearful, disgusted, surprised.
+    outputs: &[TensorSpec {
+        name: "expressions",
+        shape: &[Any, Fixed(7)],
+    }],
+    probe_shape: &[1, 3, 112, 112],
 };
 
 pub static SCENE_FP32: ModelSpec = ModelSpec {

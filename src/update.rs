@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::emotion::{Alert, EmotionReport};
 use crate::face::{TrackId, TrackedFace};
 use crate::frame::Frame;
 
@@ -68,6 +69,10 @@ pub enum Update {
     Faces(Arc<Analysis>),
     Scene(Stamp, SceneVerdict),
     Verify(Stamp, crate::verify::report::VerifyVerdict),
+    /// The emotion stage's smoothed per-track emotions and mood shares.
+    Emotion(Stamp, EmotionReport),
+    /// A driver-mood alert started or ended.
+    Alert(Stamp, Alert),
 }
 
 impl Update {
@@ -76,6 +81,8 @@ impl Update {
             Update::Faces(a) => a.stamp(),
             Update::Scene(s, _) => *s,
             Update::Verify(s, _) => *s,
+            Update::Emotion(s, _) => *s,
+            Update::Alert(s, _) => *s,
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod detect;
 pub mod detect_metrics;
+pub mod emotion;
 pub mod verify;
 
 use clap::{Args, Subcommand};
@@ -16,6 +17,8 @@ pub struct EvalArgs {
 pub enum EvalCommand {
     /// Face detector: recall / precision / AP on annotated photos, or frame hit rate on a clip.
     Detect(detect::DetectEvalArgs),
+    /// Emotion classifier: accuracy, per-class recall, confusion on a folder per class.
+    Emotion(emotion::EmotionEvalArgs),
     /// Face verification on a folder of identities (one sub-folder per person).
     Verify(verify::VerifyEvalArgs),
 }
@@ -24,6 +27,7 @@ pub enum EvalCommand {
 pub fn run(config: &crate::config::Config, args: &EvalArgs) -> anyhow::Result<()> {
     match &args.command {
         EvalCommand::Detect(a) => detect::run(config, a),
+        EvalCommand::Emotion(a) => emotion::run(config, a).map(|_| ()).map_err(Into::into),
         EvalCommand::Verify(a) => verify::run(config, a),
     }
 }

@@ -6,10 +6,27 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::emotion::{Alert, Emotion, SmoothedEmotion};
 use crate::error::{Error, Result};
 use crate::face::{TrackId, TrackedFace};
 use crate::geometry::{BoundingBox, Point};
 use crate::update::Scored;
+
+/// A face's smoothed emotion in events: the class and its probability.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EmotionTag {
+    pub label: Emotion,
+    pub confidence: f32,
+}
+
+impl From<&SmoothedEmotion> for EmotionTag {
+    fn from(s: &SmoothedEmotion) -> Self {
+        Self {
+            label: s.emotion,
+            confidence: s.confidence,
+        }
+    }
+}
 
 /// One face in a frame event.
 #[derive(Debug, Clone, Serialize)]
@@ -19,6 +36,16 @@ pub struct FaceEvent {
     pub bbox: BoundingBox,
     pub score: f32,
     pub landmarks: [Point; 5],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<EmotionTag>,
+}
+
+impl FaceEvent {
+    /// Adds the track's smoothed emotion, when it has one.
+    pub fn with_emotion(mut self, emotion: Option<&SmoothedEmotion>) -> Self {
+        self.emotion = emotion.map(EmotionTag::from);
+        self
+    }
 }
 
 impl From<&TrackedFace> for FaceEvent {
@@ -28,6 +55,7 @@ impl From<&TrackedFace> for FaceEvent {
             bbox: f.detection.bbox,
             score: f.detection.score,
             landmarks: f.detection.landmarks.points(),
+            emotion: None,
         }
     }
 }
@@ -58,6 +86,20 @@ pub enum Event {
         seq: u64,
         media_time_s: f64,
         top: Vec<Scored>,
+    },
+    /// A track's smoothed dominant emotion changed.
+    Emotion {
+        seq: u64,
+        media_time_s: f64,
+        track: TrackId,
+        emotion: EmotionTag,
+    },
+    /// A driver-mood alert started or ended.
+    Alert {
+        seq: u64,
+        media_time_s: f64,
+        #[serde(flatten)]
+        alert: Alert,
     },
     Summary {
         summary: crate::pipeline::stats::RunSummary,

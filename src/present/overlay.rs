@@ -39,9 +39,81 @@ pub fn render(state: &PresentState, live: &LiveView, scale: usize) -> Option<Can
             let (text, colour) = crate::verify::report::face_label(v);
             canvas.label(x1, y2 + 4, &text, colour);
         }
+        if let Some(emotion) = state.emotions.get(&face.track) {
+            draw_emotion_bars(&mut canvas, x2 + 4, y1, emotion);
+        }
     }
     draw_status(&mut canvas, state, live);
+    draw_alert_banner(&mut canvas, state);
     Some(canvas)
+}
+
+/// Length of a full (probability 1) emotion bar, in pixels.
+pub const BAR_LENGTH: i64 = 60;
+/// Height of one emotion bar.
+const BAR_HEIGHT: i64 = GLYPH as i64;
+
+/// Seven bars (one per class, dominant in yellow) beside a face at `(x, y)`.
+fn draw_emotion_bars(
+    canvas: &mut Canvas,
+    x: i64,
+    y: i64,
+    emotion: &crate::emotion::SmoothedEmotion,
+) {
+    let label_w = 4 * GLYPH as i64;
+    let rows = crate::emotion::EMOTION_COUNT as i64;
+    canvas.fill(
+        x - 2,
+        y - 2,
+        x + label_w + BAR_LENGTH + 2,
+        y + rows * (BAR_HEIGHT + 2) + 1,
+        super::canvas::BLACK,
+        0.6,
+    );
+    for (row, (e, p)) in emotion.scores.iter().enumerate() {
+        let top = y + row as i64 * (BAR_HEIGHT + 2);
+        let colour = if e == emotion.emotion { YELLOW } else { WHITE };
+        canvas.text(x, top, e.short(), 1, colour);
+        let len = (p.clamp(0.0, 1.0) * BAR_LENGTH as f32).round() as i64;
+        if len > 0 {
+            canvas.fill(
+                x + label_w,
+                top,
+                x + label_w + len - 1,
+                top + BAR_HEIGHT - 2,
+                colour,
+                1.0,
+            );
+        }
+    }
+}
+
+/// A red band across the top while a driver-mood alert is active.
+fn draw_alert_banner(canvas: &mut Canvas, state: &PresentState) {
+    if state.alerts.is_empty() {
+        return;
+    }
+    let text = state
+        .alerts
+        .values()
+        .map(|a| match a.share {
+            Some(share) => format!("{} {:.0}%", a.kind, share * 100.0),
+            None => a.kind.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let scale = 2;
+    let h = GLYPH as i64 * scale + 8;
+    let top = canvas.height as i64 - h;
+    canvas.fill(
+        0,
+        top,
+        canvas.width as i64 - 1,
+        canvas.height as i64 - 1,
+        RED,
+        0.85,
+    );
+    canvas.text(6, top + 4, &format!("ALERT: {text}"), scale, WHITE);
 }
 
 fn draw_status(canvas: &mut Canvas, state: &PresentState, live: &LiveView) {
@@ -72,6 +144,23 @@ fn draw_status(canvas: &mut Canvas, state: &PresentState, live: &LiveView) {
             ("LOCKED", RED)
         };
         canvas.label(4, y, text, colour);
+        y += LINE;
+    }
+    if let Some(mood) = &state.mood {
+        let mut shares: Vec<(crate::emotion::Emotion, f32)> = crate::emotion::Emotion::ALL
+            .iter()
+            .map(|e| (*e, mood.get(*e)))
+            .filter(|(_, s)| *s >= 0.05)
+            .collect();
+        shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut line = String::from("mood:");
+        for (e, s) in shares.iter().take(3) {
+            line.push_str(&format!(" {} {:.0}%", e.short(), s * 100.0));
+        }
+        if mood.no_face >= 0.05 {
+            line.push_str(&format!(" none {:.0}%", mood.no_face * 100.0));
+        }
+        canvas.label(4, y, &line, YELLOW);
     }
 }
 

@@ -1,9 +1,12 @@
 //! What the presenter knows: the latest frame's faces and every stage's
 //! latest verdict, merged as updates arrive.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::events::{Event, FaceEvent};
+use super::events::{EmotionTag, Event, FaceEvent};
+use crate::emotion::{Alert, AlertKind, AlertPhase, MoodShares, SmoothedEmotion};
+use crate::face::TrackId;
 use crate::update::{Analysis, SceneVerdict, Update};
 
 #[derive(Debug, Default)]
@@ -11,6 +14,12 @@ pub struct PresentState {
     pub analysis: Option<Arc<Analysis>>,
     pub scene: Option<SceneVerdict>,
     pub verify: Option<crate::verify::report::VerifyVerdict>,
+    /// Latest smoothed emotion per live track.
+    pub emotions: HashMap<TrackId, SmoothedEmotion>,
+    /// Latest driver-mood shares.
+    pub mood: Option<MoodShares>,
+    /// Alerts in progress, by kind.
+    pub alerts: BTreeMap<AlertKind, Alert>,
 }
 
 impl PresentState {
@@ -22,6 +31,7 @@ impl PresentState {
         match update {
             Update::Faces(analysis) => {
                 for track in &analysis.ended {
+                    self.emotions.remove(track);
                     events.push(Event::TrackEnded {
                         seq,
                         media_time_s,
@@ -59,6 +69,37 @@ impl PresentState {
                 }
                 self.verify = Some(verdict.clone());
             }
+            Update::Emotion(_, report) => {
+                for f in &report.faces {
+                    let previous = self.emotions.insert(f.track, f.smoothed);
+                    if previous.map(|p| p.emotion) != Some(f.smoothed.emotion) {
+                        events.push(Event::Emotion {
+                            seq,
+                            media_time_s,
+                            track: f.track,
+                            emotion: EmotionTag::from(&f.smoothed),
+                        });
+                    }
+                }
+                if report.mood.is_some() {
+                    self.mood = report.mood;
+                }
+            }
+            Update::Alert(_, alert) => {
+                match alert.phase {
+                    AlertPhase::Start => {
+                        self.alerts.insert(alert.kind, *alert);
+                    }
+                    AlertPhase::End => {
+                        self.alerts.remove(&alert.kind);
+                    }
+                }
+                events.push(Event::Alert {
+                    seq,
+                    media_time_s,
+                    alert: *alert,
+                });
+            }
         }
         events
     }
@@ -70,7 +111,11 @@ impl PresentState {
             seq: a.frame.seq,
             media_time_s: a.frame.media_time.as_secs_f64(),
             latency_ms,
-            faces: a.faces.iter().map(FaceEvent::from).collect(),
+            faces: a
+                .faces
+                .iter()
+                .map(|f| FaceEvent::from(f).with_emotion(self.emotions.get(&f.track)))
+                .collect(),
             scene: self.scene.as_ref().and_then(|s| s.best().cloned()),
         })
     }

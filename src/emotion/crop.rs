@@ -1,0 +1,322 @@
+//! Cuts a grey face crop out of a frame, framed as FER2013 frames its faces.
+//!
+//! The five detected landmarks are mapped by a least-squares similarity
+//! transform (rotation, uniform scale, shift) onto [`FER_TEMPLATE`]: the median
+//! positions of MTCNN's landmarks inside the FER2013 PublicTest crops, measured
+//! by `dev/emotion/fer_template.py` (O-Net run on every crop) and made
+//! left-right symmetric. A live face thus reaches the classifier upright and
+//! framed like its training data. Pixels outside the frame repeat the border;
+//! when the output is smaller than the face, each output pixel averages up to
+//! [`MAX_SUPERSAMPLE`]² bilinear samples so that nothing aliases.
+
+use image::{GrayImage, RgbImage};
+
+use crate::face::Detection;
+use crate::geometry::{Landmarks, Point};
+
+/// Side of the crop handed to the classifier (face-api's input side; the
+/// mini-Xception view is reduced from it).
+pub const CROP_SIDE: u32 = 112;
+/// Most samples per output pixel and axis when shrinking.
+pub const MAX_SUPERSAMPLE: u32 = 4;
+
+/// Landmark positions in a FER2013 crop, as fractions of its side: left eye,
+/// right eye, nose, left and right mouth corner (image left / right).
+pub const FER_TEMPLATE: [Point; 5] = [
+    Point::new(0.3107, 0.3834),
+    Point::new(0.6893, 0.3834),
+    Point::new(0.5, 0.5925),
+    Point::new(0.3384, 0.7802),
+    Point::new(0.6616, 0.7802),
+];
+
+/// A similarity transform `z -> a * (z - from) + to`, points as complex numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Similarity {
+    /// Scale and rotation (`re + i im`).
+    pub a: (f32, f32),
+    pub from: Point,
+    pub to: Point,
+}
+
+impl Similarity {
+    /// Least-squares fit mapping `src[i]` onto `dst[i]`; `None` when `src` is
+    /// degenerate (all points equal, or not finite).
+    pub fn fit(src: &[Point], dst: &[Point]) -> Option<Self> {
+        if src.len() != dst.len() || src.is_empty() {
+            return None;
+        }
+        let n = src.len() as f32;
+        let mean = |p: &[Point]| {
+            let (sx, sy) = p.iter().fold((0.0, 0.0), |(x, y), q| (x + q.x, y + q.y));
+            Point::new(sx / n, sy / n)
+        };
+        let (ms, md) = (mean(src), mean(dst));
+        let (mut re, mut im, mut norm) = (0f32, 0f32, 0f32);
+        for (p, q) in src.iter().zip(dst) {
+            let (px, py) = (p.x - ms.x, p.y - ms.y);
+            let (qx, qy) = (q.x - md.x, q.y - md.y);
+            // (q) * conj(p)
+            re += qx * px + qy * py;
+            im += qy * px - qx * py;
+            norm += px * px + py * py;
+        }
+        if !(norm.is_finite() && norm > 1e-6 && re.is_finite() && im.is_finite()) {
+            return None;
+        }
+        let a = (re / norm, im / norm);
+        if a.0 * a.0 + a.1 * a.1 < 1e-12 {
+            return None;
+        }
+        Some(Self {
+            a,
+            from: ms,
+            to: md,
+        })
+    }
+
+    /// Scale factor of the transform.
+    pub fn scale(&self) -> f32 {
+        (self.a.0 * self.a.0 + self.a.1 * self.a.1).sqrt()
+    }
+
+    /// Maps a point of the destination back to the source.
+    pub fn inverse(&self, q: Point) -> Point {
+        let (dx, dy) = (q.x - self.to.x, q.y - self.to.y);
+        let d = self.a.0 * self.a.0 + self.a.1 * self.a.1;
+        // (dx + i dy) / a = (dx + i dy) * conj(a) / |a|^2
+        let x = (dx * self.a.0 + dy * self.a.1) / d;
+        let y = (dy * self.a.0 - dx * self.a.1) / d;
+        Point::new(x + self.from.x, y + self.from.y)
+    }
+}
+
+/// The transform from frame pixels to a `side` x `side` FER-framed crop.
+pub fn fer_alignment(landmarks: &Landmarks, side: u32) -> Option<Similarity> {
+    let s = side as f32;
+    let dst = FER_TEMPLATE.map(|p| Point::new(p.x * s, p.y * s));
+    Similarity::fit(&landmarks.points(), &dst)
+}
+
+/// The transform for a detection: its landmarks, or when they are unusable its
+/// box taken as the crop. `None` when neither is usable.
+pub fn alignment_for(detection: &Detection, side: u32) -> Option<Similarity> {
+    if let Some(t) = fer_alignment(&detection.landmarks, side) {
+        return Some(t);
+    }
+    let b = detection.bbox.to_square();
+    if !b.is_valid() {
+        return None;
+    }
+    let s = side as f32 / b.w;
+    Some(Similarity {
+        a: (s, 0.0),
+        from: Point::new(b.x, b.y),
+        to: Point::new(0.0, 0.0),
+    })
+}
+
+/// Luma (ITU-R BT.601, as OpenCV's grey conversion) of an RGB pixel.
+fn luma_of(p: [u8; 3]) -> f32 {
+    0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
+}
+
+/// The grey pixels of a rectangle of the frame (the part a crop reads), with
+/// coordinates outside the frame clamped to its border.
+struct GreyRegion {
+    x0: i64,
+    y0: i64,
+    w: i64,
+    h: i64,
+    pixels: Vec<f32>,
+}
+
+impl GreyRegion {
+    fn new(frame: &RgbImage, x0: i64, y0: i64, x1: i64, y1: i64) -> Self {
+        let (fw, fh) = (frame.width() as i64, frame.height() as i64);
+        // Only the part inside the frame is stored; reads are clamped to it.
+        let (x0, y0) = (x0.clamp(0, fw - 1), y0.clamp(0, fh - 1));
+        let (x1, y1) = (x1.clamp(x0, fw - 1), y1.clamp(y0, fh - 1));
+        let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+        let mut pixels = Vec::with_capacity((w * h) as usize);
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                pixels.push(luma_of(frame.get_pixel(x as u32, y as u32).0));
+            }
+        }
+        Self {
+            x0,
+            y0,
+            w,
+            h,
+            pixels,
+        }
+    }
+
+    fn at(&self, x: i64, y: i64) -> f32 {
+        let x = (x - self.x0).clamp(0, self.w - 1);
+        let y = (y - self.y0).clamp(0, self.h - 1);
+        self.pixels[(y * self.w + x) as usize]
+    }
+
+    /// Bilinear sample at `p` (pixel centres at +0.5).
+    fn bilinear(&self, p: Point) -> f32 {
+        let (x, y) = (p.x - 0.5, p.y - 0.5);
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (xi, yi) = (x0 as i64, y0 as i64);
+        let top = self.at(xi, yi) * (1.0 - fx) + self.at(xi + 1, yi) * fx;
+        let bot = self.at(xi, yi + 1) * (1.0 - fx) + self.at(xi + 1, yi + 1) * fx;
+        top * (1.0 - fy) + bot * fy
+    }
+}
+
+/// Warps `frame` into a `side` x `side` grey crop through `t` (frame -> crop).
+/// Returns `None` for an empty frame or a non-finite transform.
+pub fn warp_grey(frame: &RgbImage, t: &Similarity, side: u32) -> Option<GrayImage> {
+    if frame.width() == 0 || frame.height() == 0 || side == 0 {
+        return None;
+    }
+    let scale = t.scale();
+    if !scale.is_finite() || scale <= 0.0 {
+        return None;
+    }
+    // Frame pixels per crop pixel, hence samples per axis.
+    let m = ((1.0 / scale).ceil() as u32).clamp(1, MAX_SUPERSAMPLE);
+    // The frame rectangle the crop reads: the image of its corners, plus a pixel.
+    let side_f = side as f32;
+    let corners = [(0.0, 0.0), (side_f, 0.0), (0.0, side_f), (side_f, side_f)]
+        .map(|(x, y)| t.inverse(Point::new(x, y)));
+    if corners
+        .iter()
+        .any(|p| !(p.x.is_finite() && p.y.is_finite()))
+    {
+        return None;
+    }
+    let bound = |f: fn(f32, f32) -> f32, sel: fn(&Point) -> f32| {
+        corners.iter().map(sel).fold(sel(&corners[0]), f)
+    };
+    let (fw, fh) = (frame.width() as f32, frame.height() as f32);
+    let region = GreyRegion::new(
+        frame,
+        bound(f32::min, |p| p.x).clamp(-1.0, fw).floor() as i64 - 1,
+        bound(f32::min, |p| p.y).clamp(-1.0, fh).floor() as i64 - 1,
+        bound(f32::max, |p| p.x).clamp(-1.0, fw).ceil() as i64 + 1,
+        bound(f32::max, |p| p.y).clamp(-1.0, fh).ceil() as i64 + 1,
+    );
+    let step = 1.0 / m as f32;
+    let mut out = GrayImage::new(side, side);
+    for v in 0..side {
+        for u in 0..side {
+            let mut acc = 0f32;
+            for j in 0..m {
+                for i in 0..m {
+                    let q = Point::new(
+                        u as f32 + (i as f32 + 0.5) * step,
+                        v as f32 + (j as f32 + 0.5) * step,
+                    );
+                    let p = t.inverse(q);
+                    // Far outside the frame every sample is a border pixel anyway.
+                    let p = Point::new(p.x.clamp(-1.0, fw + 1.0), p.y.clamp(-1.0, fh + 1.0));
+                    acc += region.bilinear(p);
+                }
+            }
+            let value = (acc / (m * m) as f32).round().clamp(0.0, 255.0) as u8;
+            out.put_pixel(u, v, image::Luma([value]));
+        }
+    }
+    Some(out)
+}
+
+/// Grey version of a whole image (BT.601 luma, as [`warp_grey`]).
+pub fn grey_of(image: &RgbImage) -> GrayImage {
+    GrayImage::from_fn(image.width(), image.height(), |x, y| {
+        let p = image.get_pixel(x, y).0;
+        let l = 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+        image::Luma([l.round().clamp(0.0, 255.0) as u8])
+    })
+}
+
+/// The classifier's crop of one detection, or `None` if it cannot be made.
+pub fn face_crop(frame: &RgbImage, detection: &Detection) -> Option<GrayImage> {
+    let t = alignment_for(detection, CROP_SIDE)?;
+    warp_grey(frame, &t, CROP_SIDE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::BoundingBox;
+
+    fn template_landmarks(scale: f32, dx: f32, dy: f32) -> Landmarks {
+        Landmarks::from_points(FER_TEMPLATE.map(|p| Point::new(p.x * scale + dx, p.y * scale + dy)))
+    }
+
+    #[test]
+    fn fit_recovers_a_known_similarity() {
+        let lm = template_landmarks(200.0, 50.0, 30.0);
+        let t = fer_alignment(&lm, 100).unwrap();
+        assert!((t.scale() - 0.5).abs() < 1e-4);
+        let back = t.inverse(Point::new(50.0, 50.0));
+        assert!(
+            (back.x - 150.0).abs() < 1e-2 && (back.y - 130.0).abs() < 1e-2,
+            "{back:?}"
+        );
+    }
+
+    #[test]
+    fn degenerate_landmarks_fall_back_to_the_box() {
+        let det = Detection {
+            bbox: BoundingBox::new(10.0, 10.0, 40.0, 40.0),
+            score: 0.9,
+            landmarks: Landmarks::from_points([Point::new(5.0, 5.0); 5]),
+        };
+        assert!(fer_alignment(&det.landmarks, 112).is_none());
+        let t = alignment_for(&det, 112).unwrap();
+        assert!((t.scale() - 112.0 / 40.0).abs() < 1e-4);
+        let nan = Detection {
+            bbox: BoundingBox::new(f32::NAN, 0.0, 1.0, 1.0),
+            ..det
+        };
+        assert!(alignment_for(&nan, 112).is_none());
+    }
+
+    #[test]
+    fn crop_of_a_face_at_the_border_repeats_edge_pixels() {
+        let frame = RgbImage::from_pixel(50, 40, image::Rgb([200, 100, 0]));
+        // Landmarks mostly outside the frame.
+        let det = Detection {
+            bbox: BoundingBox::new(-30.0, -30.0, 60.0, 60.0),
+            score: 0.9,
+            landmarks: template_landmarks(60.0, -30.0, -30.0),
+        };
+        let crop = face_crop(&frame, &det).unwrap();
+        assert_eq!(crop.dimensions(), (CROP_SIDE, CROP_SIDE));
+        let expected = (0.299f32 * 200.0 + 0.587 * 100.0).round() as u8;
+        assert!(crop.pixels().all(|p| p.0[0].abs_diff(expected) <= 1));
+    }
+
+    #[test]
+    fn tiny_and_huge_faces_give_a_crop() {
+        let frame = RgbImage::from_fn(640, 480, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 0])
+        });
+        for scale in [3.0, 1500.0] {
+            let det = Detection {
+                bbox: BoundingBox::new(100.0, 100.0, scale, scale),
+                score: 0.9,
+                landmarks: template_landmarks(scale, 100.0, 100.0),
+            };
+            assert!(face_crop(&frame, &det).is_some());
+        }
+        assert!(face_crop(
+            &RgbImage::new(0, 0),
+            &Detection {
+                bbox: BoundingBox::new(0.0, 0.0, 10.0, 10.0),
+                score: 0.9,
+                landmarks: template_landmarks(10.0, 0.0, 0.0),
+            }
+        )
+        .is_none());
+    }
+}

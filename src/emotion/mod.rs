@@ -1,0 +1,44 @@
+//! Emotion stage: seven Ekman classes per tracked face, smoothed per track,
+//! and the driver-mood monitor built on them.
+//!
+//! - [`label`]: the typed [`Emotion`] and per-class [`EmotionScores`].
+//! - [`crop`]: frame + landmarks -> grey face crop framed like FER2013.
+//! - [`views`]: test-time views (mirror, shifts) at each model's input side.
+//! - [`classifier`]: mini-Xception, optionally averaged with face-api's expression net.
+//! - [`smoothing`]: per-track EMA / window over media time.
+//! - [`monitor`]: time shares over a sliding window and alerts.
+//! - [`stage`]: the pipeline consumer tying them together.
+//! - [`config`]: the `[emotion]` and `[monitor]` sections.
+
+pub mod classifier;
+pub mod config;
+pub mod crop;
+pub mod label;
+pub mod monitor;
+pub mod smoothing;
+pub mod stage;
+pub mod views;
+
+use thiserror::Error;
+
+use crate::models::ModelError;
+
+pub use classifier::{ClassifierOptions, EmotionClassifier};
+pub use config::{EmotionConfig, MonitorConfig};
+pub use label::{Emotion, EmotionScores, EMOTION_COUNT};
+pub use monitor::{Alert, AlertKind, AlertPhase, DriverSample, MoodMonitor, MoodShares};
+pub use smoothing::{EmotionSmoother, SmoothedEmotion, SmoothingMethod, SmoothingParams};
+pub use stage::{EmotionReport, EmotionStage, FaceEmotion};
+pub use views::TtaMode;
+
+#[derive(Debug, Error)]
+pub enum EmotionError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("empty face crop")]
+    EmptyCrop,
+    #[error("cannot resize a face crop: {0}")]
+    Resize(String),
+    #[error("emotion classifier: {0}")]
+    Internal(String),
+}
