@@ -9,7 +9,7 @@ use crate::frame::Frame;
 use crate::models::{self, ModelStore};
 use crate::pipeline::edge::EdgePolicy;
 use crate::pipeline::{Consumer, FrontStage, Pipeline, PipelineOptions};
-use crate::scene::ImageNetScene;
+use crate::scene::{SceneClassifier, SceneStage};
 use crate::update::Analysis;
 
 /// Front stage used when face detection is off: frames pass with no faces.
@@ -43,7 +43,14 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
     let front: Box<dyn FrontStage> = Box::new(FrameOnly);
     let mut consumers: Vec<Box<dyn Consumer>> = Vec::new();
     if config.scene.enabled {
-        consumers.push(Box::new(ImageNetScene::new(&store, &config.scene)?));
+        // The state directory (beside the gallery) comes with enrollment; until
+        // then only scene.head_file names a head.
+        let head = config.scene.head_path(None);
+        let classifier = SceneClassifier::new(&store, &config.scene, head.as_deref())?;
+        if classifier.needs_faces() {
+            log::warn!("scene: the head looks at faces but face detection is off: whole frames are classified");
+        }
+        consumers.push(Box::new(SceneStage::new(classifier, &config.scene)));
     }
     let live = !spec.is_replay() || config.capture.realtime;
     let frame_policy = if live || config.pipeline.replay_policy == ReplayPolicy::Drop {

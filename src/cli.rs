@@ -33,6 +33,20 @@ pub enum Command {
     Run(RunArgs),
     /// Check every model: checksum, shapes, load and plan time.
     Models(ModelsArgs),
+    /// Measure a stage's accuracy on labelled data.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: EvalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Owner / others / objects scene head: k-fold (--data) or enrollment (--enroll, --test).
+    Scene(crate::eval::scene::SceneEvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,7 +105,19 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
+        Command::Eval(args) => eval(cli.config.as_ref(), args),
     }
+}
+
+fn eval(config_path: Option<&PathBuf>, args: &EvalArgs) -> anyhow::Result<()> {
+    let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
+    config.validate()?;
+    match &args.command {
+        EvalCommand::Scene(a) => {
+            crate::eval::scene::run(&config, a)?;
+        }
+    }
+    Ok(())
 }
 
 fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod face;
 pub mod frame;
 pub mod geometry;

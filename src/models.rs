@@ -69,6 +69,7 @@ pub enum ModelId {
     Embedding,
     Emotion,
     SceneFp32,
+    SceneInt8,
 }
 
 impl ModelId {
@@ -89,6 +90,7 @@ impl ModelId {
             ModelId::Embedding => &EMBEDDING,
             ModelId::Emotion => &EMOTION,
             ModelId::SceneFp32 => &SCENE_FP32,
+            ModelId::SceneInt8 => &SCENE_INT8,
         }
     }
 }
@@ -237,6 +239,14 @@ pub static SCENE_FP32: ModelSpec = ModelSpec {
             shape: &[Any, Fixed(1000)],
         },
     ],
+    probe_shape: &[1, 3, 224, 224],
+};
+
+pub static SCENE_INT8: ModelSpec = ModelSpec {
+    file: "mobilenet_v2_int8.onnx",
+    role: "MobileNetV2 backbone (scene), int8 QDQ",
+    input: SCENE_FP32.input,
+    outputs: SCENE_FP32.outputs,
     probe_shape: &[1, 3, 224, 224],
 };
 

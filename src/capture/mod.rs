@@ -14,7 +14,7 @@ use crate::config::CaptureConfig;
 use crate::frame::Frame;
 
 pub use camera::CameraSource;
-pub use dir::DirSource;
+pub use dir::{list_images, load_rgb, DirSource};
 pub use pacing::Paced;
 pub use video::{probe_video, VideoInfo, VideoSource};
 

@@ -1,0 +1,3 @@
+//! `vigil eval`: accuracy of the stages on labelled data.
+
+pub mod scene;
