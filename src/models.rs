@@ -73,13 +73,14 @@ pub enum ModelId {
 }
 
 impl ModelId {
-    pub const ALL: [ModelId; 6] = [
+    pub const ALL: [ModelId; 7] = [
         ModelId::PNet,
         ModelId::RNet,
         ModelId::ONet,
         ModelId::Embedding,
         ModelId::Emotion,
         ModelId::SceneFp32,
+        ModelId::SceneInt8,
     ];
 
     pub fn spec(self) -> &'static ModelSpec {

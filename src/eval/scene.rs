@@ -72,6 +72,10 @@ pub struct SceneEvalArgs {
     /// Enrollment mode: use only the first N enrollment images.
     #[arg(long, value_name = "N")]
     pub max_owner: Option<usize>,
+    /// Enrollment mode: train on this backbone's features (default: --backbone),
+    /// test on --backbone's: measures a head used with another backbone.
+    #[arg(long, value_name = "VARIANT")]
+    pub train_backbone: Option<BackboneVariant>,
     /// Enrollment mode: save the trained head to FILE.
     #[arg(long, value_name = "FILE")]
     pub save_head: Option<PathBuf>,
@@ -309,6 +313,9 @@ pub struct SourceScore {
 pub struct SceneEvalReport {
     pub mode: String,
     pub backbone: String,
+    /// Backbone of the training features (enrollment mode; same as `backbone`
+    /// unless `--train-backbone`).
+    pub train_backbone: String,
     pub crop: String,
     pub face_margin: f32,
     pub images: u32,
@@ -337,6 +344,7 @@ impl SceneEvalReport {
         Self {
             mode: mode.into(),
             backbone: variant.as_str().into(),
+            train_backbone: variant.as_str().into(),
             crop: crop.mode.as_str().into(),
             face_margin: crop.margin,
             images: 0,
@@ -386,9 +394,14 @@ impl SceneEvalReport {
 
     pub fn to_text(&self, list_errors: bool) -> String {
         let mut s = format!(
-            "scene eval ({} mode): backbone {}, crop {}{}\n",
+            "scene eval ({} mode): backbone {}{}, crop {}{}\n",
             self.mode,
             self.backbone,
+            if self.train_backbone != self.backbone {
+                format!(" (head trained on {} features)", self.train_backbone)
+            } else {
+                String::new()
+            },
             self.crop,
             if self.crop == CropMode::LargestFace.as_str() {
                 format!(" (margin {})", self.face_margin)
@@ -506,13 +519,7 @@ pub fn evaluate(
         ))
         .into());
     }
-    let params = {
-        let mut p = config.scene.train_params();
-        if let Some(n) = args.max_owner {
-            p.min_owner_frames = p.min_owner_frames.min(n.max(1));
-        }
-        p
-    };
+    let params = config.scene.train_params();
     match (&args.data, &args.enroll, &args.test) {
         (Some(data), None, None) => {
             if args.folds < 2 {
@@ -585,7 +592,10 @@ pub fn evaluate(
                 owner_images.truncate(n);
             }
             let test_images = list_set(test, &SceneClass::ALL)?;
-            let mut featurizer = Featurizer::new(store, variant, crop)?;
+            // Training features come from --train-backbone when given (a
+            // measurement of a head applied to another backbone's features).
+            let train_variant = args.train_backbone.unwrap_or(variant);
+            let mut featurizer = Featurizer::new(store, train_variant, crop)?;
             let negatives = match (&args.negatives, &args.negatives_dir) {
                 (Some(file), _) => {
                     let set = NegativeSet::load(file)?;
@@ -611,6 +621,10 @@ pub fn evaluate(
                 log::info!("head saved to {}", p.display());
             }
             let mut report = SceneEvalReport::new("enroll", variant, crop);
+            report.train_backbone = train_variant.as_str().into();
+            if train_variant != variant {
+                featurizer = Featurizer::new(store, variant, crop)?;
+            }
             for c in SceneClass::ALL {
                 report
                     .train_samples
