@@ -42,6 +42,11 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
     let store = ModelStore::new(&dir);
     let front: Box<dyn FrontStage> = Box::new(FrameOnly);
     let mut consumers: Vec<Box<dyn Consumer>> = Vec::new();
+    if config.verify.enabled {
+        consumers.push(Box::new(crate::verify::stage::VerifyStage::from_config(
+            &store, config,
+        )?));
+    }
     if config.scene.enabled {
         // The state directory (beside the gallery) comes with enrollment; until
         // then only scene.head_file names a head.
@@ -70,4 +75,16 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
         consumers,
     };
     Ok((pipeline, options))
+}
+
+/// The face detector for enrollment and evaluation (`min_face_px` overrides
+/// the configured smallest face).
+pub fn face_finder(
+    _store: &ModelStore,
+    _config: &Config,
+    _min_face_px: Option<f64>,
+) -> Result<Box<dyn crate::verify::finder::FaceFinder>> {
+    Err(crate::error::Error::Pipeline(
+        "this build has no face detector yet (the detect stage is merged separately)".into(),
+    ))
 }

@@ -33,20 +33,10 @@ pub enum Command {
     Run(RunArgs),
     /// Check every model: checksum, shapes, load and plan time.
     Models(ModelsArgs),
-    /// Measure a stage's accuracy on labelled data.
-    Eval(EvalArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    #[command(subcommand)]
-    pub command: EvalCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum EvalCommand {
-    /// Owner / others / objects scene head: k-fold (--data) or enrollment (--enroll, --test).
-    Scene(crate::eval::scene::SceneEvalArgs),
+    /// Enroll a person (or --list, --remove NAME) for owner verification.
+    Enroll(crate::verify::enroll::EnrollArgs),
+    /// Accuracy evaluations (e.g. `eval verify --identities DIR`).
+    Eval(crate::eval::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,19 +95,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
-        Command::Eval(args) => eval(cli.config.as_ref(), args),
-    }
-}
-
-fn eval(config_path: Option<&PathBuf>, args: &EvalArgs) -> anyhow::Result<()> {
-    let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
-    config.validate()?;
-    match &args.command {
-        EvalCommand::Scene(a) => {
-            crate::eval::scene::run(&config, a)?;
+        Command::Enroll(args) => {
+            crate::verify::enroll::run(&Config::load(cli.config.as_deref())?.0, args)
         }
+        Command::Eval(args) => crate::eval::run(&Config::load(cli.config.as_deref())?.0, args),
     }
-    Ok(())
 }
 
 fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {

@@ -44,6 +44,9 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub present: PresentConfig,
     pub scene: crate::scene::SceneConfig,
+    pub verify: crate::verify::VerifyConfig,
+    pub liveness: crate::verify::LivenessConfig,
+    pub unlock: crate::verify::UnlockConfig,
 }
 
 /// `[capture]`: where frames come from.
@@ -213,6 +216,9 @@ impl Config {
         positive("pipeline.stats_interval_s", self.pipeline.stats_interval_s)?;
         positive("present.window_scale", self.present.window_scale as f64)?;
         self.scene.validate()?;
+        self.verify.validate()?;
+        self.liveness.validate()?;
+        self.unlock.validate()?;
         Ok(())
     }
 }

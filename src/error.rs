@@ -7,6 +7,7 @@ use crate::capture::CaptureError;
 use crate::config::ConfigError;
 use crate::models::ModelError;
 use crate::scene::SceneError;
+use crate::verify::VerifyError;
 
 #[derive(Debug, Error)]
 pub enum Error {
@@ -18,6 +19,8 @@ pub enum Error {
     Capture(#[from] CaptureError),
     #[error(transparent)]
     Scene(#[from] SceneError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     #[error("cannot write events to {path}: {source}")]
     Events {
         path: String,

@@ -16,9 +16,11 @@ pub mod frame;
 pub mod geometry;
 pub mod imageops;
 pub mod models;
+pub mod paths;
 pub mod pipeline;
 pub mod present;
 pub mod scene;
 pub mod update;
+pub mod verify;
 
 pub use error::{Error, Result};

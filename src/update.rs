@@ -67,6 +67,7 @@ pub enum Update {
     /// A frame went through the front stage (sent for every processed frame).
     Faces(Arc<Analysis>),
     Scene(Stamp, SceneVerdict),
+    Verify(Stamp, crate::verify::report::VerifyVerdict),
 }
 
 impl Update {
@@ -74,6 +75,7 @@ impl Update {
         match self {
             Update::Faces(a) => a.stamp(),
             Update::Scene(s, _) => *s,
+            Update::Verify(s, _) => *s,
         }
     }
 

@@ -62,6 +62,13 @@ pub enum Event {
     Summary {
         summary: crate::pipeline::stats::RunSummary,
     },
+    /// Verifier state changes: identity, unlock, lock, liveness, errors.
+    Verify {
+        seq: u64,
+        media_time_s: f64,
+        #[serde(flatten)]
+        notice: crate::verify::report::VerifyNotice,
+    },
 }
 
 /// Writes events as JSON lines to stdout or a file, flushing each line.

@@ -1,6 +1,6 @@
 //! Draws the frame, faces and status into a [`Canvas`].
 
-use super::canvas::{Canvas, CYAN, GLYPH, GREEN, WHITE, YELLOW};
+use super::canvas::{Canvas, CYAN, GLYPH, GREEN, RED, WHITE, YELLOW};
 use super::state::PresentState;
 use crate::pipeline::LiveView;
 
@@ -31,6 +31,14 @@ pub fn render(state: &PresentState, live: &LiveView, scale: usize) -> Option<Can
         }
         let text = format!("{} {:.2}", face.track, face.detection.score);
         canvas.label(x1, (y1 - LINE).max(0), &text, GREEN);
+        if let Some(v) = state
+            .verify
+            .as_ref()
+            .and_then(|v| v.faces.iter().find(|f| f.track == face.track))
+        {
+            let (text, colour) = crate::verify::report::face_label(v);
+            canvas.label(x1, y2 + 4, &text, colour);
+        }
     }
     draw_status(&mut canvas, state, live);
     Some(canvas)
@@ -55,6 +63,15 @@ fn draw_status(canvas: &mut Canvas, state: &PresentState, live: &LiveView) {
             &format!("scene: {} {:.2}", best.label, best.score),
             YELLOW,
         );
+        y += LINE;
+    }
+    if let Some(v) = &state.verify {
+        let (text, colour) = if v.unlocked {
+            ("UNLOCKED", GREEN)
+        } else {
+            ("LOCKED", RED)
+        };
+        canvas.label(4, y, text, colour);
     }
 }
 

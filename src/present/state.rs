@@ -10,6 +10,7 @@ use crate::update::{Analysis, SceneVerdict, Update};
 pub struct PresentState {
     pub analysis: Option<Arc<Analysis>>,
     pub scene: Option<SceneVerdict>,
+    pub verify: Option<crate::verify::report::VerifyVerdict>,
 }
 
 impl PresentState {
@@ -47,6 +48,16 @@ impl PresentState {
                     });
                 }
                 self.scene = Some(verdict.clone());
+            }
+            Update::Verify(_, verdict) => {
+                for notice in &verdict.notices {
+                    events.push(Event::Verify {
+                        seq,
+                        media_time_s,
+                        notice: notice.clone(),
+                    });
+                }
+                self.verify = Some(verdict.clone());
             }
         }
         events

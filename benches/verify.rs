@@ -1,0 +1,58 @@
+//! Embedding latency per face: chip alignment and the 128-d descriptor.
+//! `cargo bench --bench verify`
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use image::RgbImage;
+use vigil::geometry::{Landmarks, Point};
+use vigil::models::{resolve_dir, ModelStore};
+use vigil::verify::chip::{extract_chip, ChipTemplate};
+use vigil::verify::embed::{FaceEmbedder, NetEmbedder};
+
+fn frame() -> RgbImage {
+    RgbImage::from_fn(400, 300, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+    })
+}
+
+fn landmarks() -> Landmarks {
+    Landmarks::from_points([
+        Point::new(180.0, 120.0),
+        Point::new(222.0, 121.0),
+        Point::new(200.0, 145.0),
+        Point::new(184.0, 168.0),
+        Point::new(218.0, 169.0),
+    ])
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = match resolve_dir(None) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("skipping the verify bench: {e}");
+            return;
+        }
+    };
+    let store = ModelStore::new(dir);
+    let mut embedder = match NetEmbedder::new(&store) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("skipping the verify bench: {e}");
+            return;
+        }
+    };
+    let img = frame();
+    let lm = landmarks();
+    let mut group = c.benchmark_group("verify");
+    group.sample_size(30);
+    group.bench_function("align_chip_150", |b| {
+        b.iter(|| extract_chip(&img, &lm, ChipTemplate::Dlib))
+    });
+    let Some(chip) = extract_chip(&img, &lm, ChipTemplate::Dlib) else {
+        return;
+    };
+    group.bench_function("embed_128d", |b| b.iter(|| embedder.embed(&chip)));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,198 @@
+//! Append-only audit log: one JSON line per decision, unlock, lock or error.
+//!
+//! The file is opened with `O_APPEND` (mode 0600 when created) and each record
+//! is written in one `write` and synced before the action it records is taken:
+//! an unlock whose record cannot be written does not happen.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::face::TrackId;
+
+#[derive(Debug, Error)]
+pub enum AuditError {
+    #[error("cannot open audit log {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write audit log {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    /// A track reached an identity decision.
+    Decision,
+    /// The unlock action ran and succeeded.
+    Unlock,
+    /// The unlock action was attempted and failed (the device stays locked).
+    UnlockFailed,
+    /// The device was locked again.
+    Lock,
+    /// The owner was recognised but the liveness check failed.
+    LivenessFailed,
+    /// A decision was refused because of the failed-attempt lockout.
+    LockedOut,
+    /// An error on the unlock path (model, gallery, command).
+    Error,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub time_unix_s: f64,
+    pub media_time_s: f64,
+    pub kind: AuditKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track: Option<TrackId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_match: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<f32>,
+    /// "owner", "unknown", "locked" or "unlocked".
+    pub decision: String,
+    pub reason: String,
+}
+
+impl AuditRecord {
+    pub fn new(
+        kind: AuditKind,
+        media_time_s: f64,
+        decision: &str,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            time_unix_s: unix_now_f64(),
+            media_time_s,
+            kind,
+            track: None,
+            best_match: None,
+            distance: None,
+            decision: decision.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn track(mut self, track: TrackId) -> Self {
+        self.track = Some(track);
+        self
+    }
+
+    pub fn matched(mut self, name: Option<&str>, distance: Option<f32>) -> Self {
+        self.best_match = name.map(str::to_string);
+        self.distance = distance;
+        self
+    }
+}
+
+/// Where audit records go.
+pub trait AuditSink: Send {
+    fn record(&mut self, record: &AuditRecord) -> Result<(), AuditError>;
+}
+
+/// The JSON-lines audit file.
+#[derive(Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    file: File,
+}
+
+impl AuditLog {
+    pub fn open(path: &Path) -> Result<Self, AuditError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|source| AuditError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AuditSink for AuditLog {
+    fn record(&mut self, record: &AuditRecord) -> Result<(), AuditError> {
+        let err = |source: std::io::Error| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(record).map_err(|e| err(std::io::Error::other(e)))?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(err)?;
+        self.file.sync_data().map_err(err)
+    }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before 1970).
+pub fn unix_now_f64() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Whole seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    unix_now_f64() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_json_lines_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("audit.jsonl");
+        std::fs::write(&p, b"{\"earlier\":1}\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        {
+            let mut log = AuditLog::open(&p).unwrap();
+            let r = AuditRecord::new(AuditKind::Decision, 1.5, "unknown", "no match")
+                .track(TrackId(3))
+                .matched(Some("alice"), Some(0.7));
+            log.record(&r).unwrap();
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], "{\"earlier\":1}");
+        let v: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(v["kind"], "decision");
+        assert_eq!(v["track"], 3);
+        assert_eq!(v["best_match"], "alice");
+        let fresh = d.path().join("new.jsonl");
+        AuditLog::open(&fresh).unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn unopenable_log_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let e = AuditLog::open(&d.path().join("no/dir/audit.jsonl")).unwrap_err();
+        assert!(e.to_string().contains("no/dir"), "{e}");
+    }
+}

@@ -1,0 +1,608 @@
+//! The enrolled people: several templates each, in one versioned JSON file.
+//!
+//! Integrity: the file carries an HMAC-SHA256 over the canonical JSON of its
+//! content, keyed by a 32-byte per-device secret (`gallery.key`, mode 0600, in
+//! the state directory). A plain SHA-256 would catch corruption but anyone able
+//! to write the file could recompute it; with the key, a local user who can
+//! write the gallery but cannot read the key (e.g. the root-owned
+//! `/var/lib/vigil` of an installed service) cannot forge or swap templates.
+//! Writes are atomic: a temp file (0600) in the same directory, fsync, rename,
+//! fsync of the directory. Any problem reading it (missing, unreadable,
+//! corrupt, tampered, another model, unknown version) is a [`GalleryError`],
+//! which the verifier treats as "nobody enrolled": it never unlocks.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use thiserror::Error;
+
+use super::embed::{Embedding, Metric};
+
+/// The `format` field of a gallery file.
+pub const FORMAT: &str = "vigil-gallery";
+/// The version this build reads and writes.
+pub const VERSION: u32 = 1;
+/// Length of the device key, in bytes.
+pub const KEY_BYTES: usize = 32;
+/// Longest accepted person name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+/// File mode of the gallery and of its key.
+pub const FILE_MODE: u32 = 0o600;
+
+type HmacSha256 = Hmac<Sha256>;
+
+#[derive(Debug, Error)]
+pub enum GalleryError {
+    #[error("no gallery at {path}: nobody is enrolled (run `vigil enroll --name NAME`)")]
+    Missing { path: PathBuf },
+    #[error("cannot read gallery {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("gallery {path} is corrupt: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("gallery {path} has version {found}; this build reads version {VERSION}")]
+    Version { path: PathBuf, found: u32 },
+    #[error("gallery {path} failed its integrity check (altered, or made with another device key {key})")]
+    Tampered { path: PathBuf, key: PathBuf },
+    #[error("gallery {path} was made with another embedding model (sha256 {found}…, this model {expected}…): enroll again")]
+    OtherModel {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+    #[error("gallery key {path} is missing or unreadable, so gallery {gallery} cannot be verified: {source}")]
+    KeyRead {
+        path: PathBuf,
+        gallery: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("gallery key {path} is invalid: {message}")]
+    KeyInvalid { path: PathBuf, message: String },
+    #[error(
+        "gallery key {path} is readable by other users (mode {mode:o}): chmod 600 it and re-enroll"
+    )]
+    KeyPermissions { path: PathBuf, mode: u32 },
+    #[error("cannot create the gallery key {path}: {message}")]
+    KeyCreate { path: PathBuf, message: String },
+    #[error("cannot write gallery {path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("invalid name {name:?}: {reason}")]
+    BadName { name: String, reason: String },
+    #[error("nobody named {name:?} is enrolled")]
+    UnknownName { name: String },
+}
+
+/// Why a template was kept: the quality measures at enrollment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    /// Side of the detected face box, in pixels.
+    pub face_px: f32,
+    /// Variance of the Laplacian of the grey face crop.
+    pub sharpness: f32,
+    /// Horizontal nose offset / inter-ocular distance (0 = frontal).
+    pub yaw: f32,
+    /// Eye-line angle, degrees.
+    pub roll_deg: f32,
+    /// Detector confidence.
+    pub score: f32,
+}
+
+/// One stored descriptor and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    pub embedding: Embedding,
+    pub created_unix_s: u64,
+    pub quality: Quality,
+    /// The source and frame it was taken from.
+    pub origin: String,
+}
+
+/// One enrolled person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    pub created_unix_s: u64,
+    pub templates: Vec<Template>,
+}
+
+/// The content of a gallery (what the HMAC covers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gallery {
+    /// SHA-256 of the embedding model the templates were computed with.
+    pub model_sha256: String,
+    pub people: Vec<Person>,
+}
+
+/// The file: format tag, version, MAC and content.
+#[derive(Debug, Serialize, Deserialize)]
+struct GalleryFile {
+    format: String,
+    version: u32,
+    /// Hex HMAC-SHA256 of the canonical JSON of `gallery`.
+    hmac_sha256: String,
+    gallery: Gallery,
+}
+
+/// The best match of a descriptor in the gallery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BestMatch {
+    pub name: String,
+    pub distance: f32,
+}
+
+/// Checks a person's name: 1 to 64 characters, letters, digits, space, `_`,
+/// `-`, `.`; no path separators, no leading dot or dash, no control characters.
+pub fn validate_name(name: &str) -> Result<(), GalleryError> {
+    let bad = |reason: &str| GalleryError::BadName {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
+    let n = name.chars().count();
+    if n == 0 {
+        return Err(bad("empty"));
+    }
+    if n > MAX_NAME_CHARS {
+        return Err(bad(&format!("longer than {MAX_NAME_CHARS} characters")));
+    }
+    if name.contains(['/', '\\']) {
+        return Err(bad("contains a path separator"));
+    }
+    if name.starts_with(['.', '-']) {
+        return Err(bad("starts with '.' or '-'"));
+    }
+    if name.trim() != name {
+        return Err(bad("leading or trailing space"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')))
+    {
+        return Err(bad(&format!("character {c:?} not allowed")));
+    }
+    Ok(())
+}
+
+impl Gallery {
+    pub fn empty(model_sha256: &str) -> Self {
+        Self {
+            model_sha256: model_sha256.to_string(),
+            people: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.iter().all(|p| p.templates.is_empty())
+    }
+
+    pub fn person(&self, name: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.name == name)
+    }
+
+    /// Adds templates to `name` (created if new).
+    pub fn add(
+        &mut self,
+        name: &str,
+        templates: Vec<Template>,
+        now_unix_s: u64,
+    ) -> Result<(), GalleryError> {
+        validate_name(name)?;
+        match self.people.iter_mut().find(|p| p.name == name) {
+            Some(p) => p.templates.extend(templates),
+            None => self.people.push(Person {
+                name: name.to_string(),
+                created_unix_s: now_unix_s,
+                templates,
+            }),
+        }
+        Ok(())
+    }
+
+    pub fn remove(&mut self, name: &str) -> Result<Person, GalleryError> {
+        let ix = self
+            .people
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| GalleryError::UnknownName {
+                name: name.to_string(),
+            })?;
+        Ok(self.people.remove(ix))
+    }
+
+    /// The nearest template over all people, or `None` when nobody is enrolled.
+    pub fn best_match(&self, probe: &Embedding, metric: Metric) -> Option<BestMatch> {
+        let mut best: Option<BestMatch> = None;
+        for p in &self.people {
+            for t in &p.templates {
+                let d = probe.distance(&t.embedding, metric);
+                if best.as_ref().is_none_or(|b| d < b.distance) {
+                    best = Some(BestMatch {
+                        name: p.name.clone(),
+                        distance: d,
+                    });
+                }
+            }
+        }
+        best
+    }
+
+    fn canonical(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+}
+
+/// A gallery file and the key that authenticates it.
+#[derive(Debug, Clone)]
+pub struct GalleryStore {
+    pub path: PathBuf,
+    pub key_path: PathBuf,
+}
+
+impl GalleryStore {
+    pub fn new(path: impl Into<PathBuf>, key_path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            key_path: key_path.into(),
+        }
+    }
+
+    /// Reads and checks the gallery; `model_sha256` is the loaded model's.
+    pub fn load(&self, model_sha256: &str) -> Result<Gallery, GalleryError> {
+        let path = &self.path;
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(GalleryError::Missing { path: path.clone() })
+            }
+            Err(source) => {
+                return Err(GalleryError::Read {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        };
+        let corrupt = |message: String| GalleryError::Corrupt {
+            path: path.clone(),
+            message,
+        };
+        // Format and version first, so that a future version is named as such.
+        let header: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        if header.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(corrupt(format!("not a {FORMAT} file")));
+        }
+        let version = header
+            .get("version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| corrupt("no version".into()))?;
+        if version != VERSION as u64 {
+            return Err(GalleryError::Version {
+                path: path.clone(),
+                found: u32::try_from(version).unwrap_or(u32::MAX),
+            });
+        }
+        let file: GalleryFile =
+            serde_json::from_value(header).map_err(|e| corrupt(e.to_string()))?;
+        let key = self.read_key()?;
+        let canonical = file
+            .gallery
+            .canonical()
+            .map_err(|e| corrupt(e.to_string()))?;
+        let expected =
+            hex_decode(&file.hmac_sha256).ok_or_else(|| corrupt("bad hmac field".into()))?;
+        let mut mac = HmacSha256::new_from_slice(&key).map_err(|e| corrupt(e.to_string()))?;
+        mac.update(&canonical);
+        if mac.verify_slice(&expected).is_err() {
+            return Err(GalleryError::Tampered {
+                path: path.clone(),
+                key: self.key_path.clone(),
+            });
+        }
+        if file.gallery.model_sha256 != model_sha256 {
+            return Err(GalleryError::OtherModel {
+                path: path.clone(),
+                found: file.gallery.model_sha256.chars().take(12).collect(),
+                expected: model_sha256.chars().take(12).collect(),
+            });
+        }
+        for p in &file.gallery.people {
+            validate_name(&p.name).map_err(|e| corrupt(e.to_string()))?;
+        }
+        Ok(file.gallery)
+    }
+
+    /// Loads the gallery, or an empty one when the file does not exist yet
+    /// (enrollment). Every other error is returned.
+    pub fn load_or_empty(&self, model_sha256: &str) -> Result<Gallery, GalleryError> {
+        match self.load(model_sha256) {
+            Err(GalleryError::Missing { .. }) => Ok(Gallery::empty(model_sha256)),
+            other => other,
+        }
+    }
+
+    /// Writes the gallery atomically (creating the device key if needed).
+    pub fn save(&self, gallery: &Gallery) -> Result<(), GalleryError> {
+        let key = self.key_or_create()?;
+        let werr = |message: String| GalleryError::Write {
+            path: self.path.clone(),
+            message,
+        };
+        let canonical = gallery.canonical().map_err(|e| werr(e.to_string()))?;
+        let mut mac = HmacSha256::new_from_slice(&key).map_err(|e| werr(e.to_string()))?;
+        mac.update(&canonical);
+        let file = GalleryFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            hmac_sha256: hex_encode(&mac.finalize().into_bytes()),
+            gallery: gallery.clone(),
+        };
+        let bytes = serde_json::to_vec_pretty(&file).map_err(|e| werr(e.to_string()))?;
+        atomic_write(&self.path, &bytes).map_err(werr)
+    }
+
+    fn read_key(&self) -> Result<Vec<u8>, GalleryError> {
+        use std::os::unix::fs::PermissionsExt;
+        let p = &self.key_path;
+        let meta = std::fs::metadata(p).map_err(|source| GalleryError::KeyRead {
+            path: p.clone(),
+            gallery: self.path.clone(),
+            source,
+        })?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(GalleryError::KeyPermissions {
+                path: p.clone(),
+                mode,
+            });
+        }
+        let text = std::fs::read_to_string(p).map_err(|source| GalleryError::KeyRead {
+            path: p.clone(),
+            gallery: self.path.clone(),
+            source,
+        })?;
+        let key = hex_decode(text.trim()).ok_or_else(|| GalleryError::KeyInvalid {
+            path: p.clone(),
+            message: "not hex".into(),
+        })?;
+        if key.len() != KEY_BYTES {
+            return Err(GalleryError::KeyInvalid {
+                path: p.clone(),
+                message: format!("{} bytes, expected {KEY_BYTES}", key.len()),
+            });
+        }
+        Ok(key)
+    }
+
+    /// The key, created (random, 0600) when absent.
+    fn key_or_create(&self) -> Result<Vec<u8>, GalleryError> {
+        if self.key_path.exists() {
+            return self.read_key();
+        }
+        let kerr = |message: String| GalleryError::KeyCreate {
+            path: self.key_path.clone(),
+            message,
+        };
+        let mut key = vec![0u8; KEY_BYTES];
+        getrandom::fill(&mut key).map_err(|e| kerr(e.to_string()))?;
+        atomic_write(&self.key_path, format!("{}\n", hex_encode(&key)).as_bytes()).map_err(kerr)?;
+        Ok(key)
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temp file (0600) in the same directory,
+/// fsync, rename over `path`, fsync of the directory.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".vigil-tmp")
+        .permissions(std::fs::Permissions::from_mode(FILE_MODE))
+        .tempfile_in(&dir)
+        .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
+    tmp.write_all(bytes).map_err(|e| e.to_string())?;
+    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
+    tmp.persist(path).map_err(|e| e.error.to_string())?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("cannot sync directory {}: {e}", dir.display()))
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::embed::EMBEDDING_DIM;
+
+    const SHA: &str = "abc123";
+
+    fn template(v: f32) -> Template {
+        let mut values = vec![0.01; EMBEDDING_DIM];
+        values[0] = v;
+        values[7] = 0.1 + v / 3.0;
+        Template {
+            embedding: Embedding::new(values).unwrap(),
+            created_unix_s: 1,
+            quality: Quality {
+                face_px: 100.0,
+                sharpness: 50.0,
+                yaw: 0.0,
+                roll_deg: 0.0,
+                score: 0.99,
+            },
+            origin: "test".into(),
+        }
+    }
+
+    fn store(dir: &Path) -> GalleryStore {
+        GalleryStore::new(dir.join("gallery.json"), dir.join("gallery.key"))
+    }
+
+    fn saved(dir: &Path) -> GalleryStore {
+        let s = store(dir);
+        let mut g = Gallery::empty(SHA);
+        g.add("alice", vec![template(0.3), template(0.123_456_79)], 5)
+            .unwrap();
+        s.save(&g).unwrap();
+        s
+    }
+
+    #[test]
+    fn round_trip_preserves_content_and_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let s = saved(d.path());
+        let g = s.load(SHA).unwrap();
+        assert_eq!(g.people.len(), 1);
+        assert_eq!(g.people[0].templates[1], template(0.123_456_79));
+        for p in [&s.path, &s.key_path] {
+            let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", p.display());
+        }
+        // No temp files left behind.
+        let n = std::fs::read_dir(d.path()).unwrap().count();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn missing_gallery_is_nobody_enrolled() {
+        let d = tempfile::tempdir().unwrap();
+        let s = store(d.path());
+        assert!(matches!(s.load(SHA), Err(GalleryError::Missing { .. })));
+        assert!(s.load_or_empty(SHA).unwrap().is_empty());
+    }
+
+    #[test]
+    fn corrupt_gallery_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let s = saved(d.path());
+        let bytes = std::fs::read(&s.path).unwrap();
+        std::fs::write(&s.path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(matches!(s.load(SHA), Err(GalleryError::Corrupt { .. })));
+        std::fs::write(&s.path, b"\x00\xff garbage").unwrap();
+        assert!(matches!(s.load(SHA), Err(GalleryError::Corrupt { .. })));
+        // A corrupt gallery is not silently replaced by an empty one.
+        assert!(s.load_or_empty(SHA).is_err());
+    }
+
+    #[test]
+    fn edited_template_fails_the_integrity_check() {
+        let d = tempfile::tempdir().unwrap();
+        let s = saved(d.path());
+        let text = std::fs::read_to_string(&s.path).unwrap();
+        let edited = text.replacen("0.3", "0.31", 1);
+        assert_ne!(text, edited);
+        std::fs::write(&s.path, edited).unwrap();
+        assert!(matches!(s.load(SHA), Err(GalleryError::Tampered { .. })));
+    }
+
+    #[test]
+    fn a_forged_gallery_with_recomputed_sha256_is_refused() {
+        // An attacker without the key writes a well-formed file with their own MAC.
+        let d = tempfile::tempdir().unwrap();
+        let s = saved(d.path());
+        let other = tempfile::tempdir().unwrap();
+        let forger = saved(other.path());
+        std::fs::copy(&forger.path, &s.path).unwrap();
+        assert!(matches!(s.load(SHA), Err(GalleryError::Tampered { .. })));
+    }
+
+    #[test]
+    fn other_model_and_version_are_named() {
+        let d = tempfile::tempdir().unwrap();
+        let s = saved(d.path());
+        assert!(matches!(
+            s.load("def456"),
+            Err(GalleryError::OtherModel { .. })
+        ));
+        let text = std::fs::read_to_string(&s.path).unwrap();
+        std::fs::write(&s.path, text.replace("\"version\": 1", "\"version\": 2")).unwrap();
+        assert!(matches!(
+            s.load(SHA),
+            Err(GalleryError::Version { found: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn key_problems_are_errors() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let s = saved(d.path());
+        std::fs::set_permissions(&s.key_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            s.load(SHA),
+            Err(GalleryError::KeyPermissions { .. })
+        ));
+        std::fs::remove_file(&s.key_path).unwrap();
+        assert!(matches!(s.load(SHA), Err(GalleryError::KeyRead { .. })));
+    }
+
+    #[test]
+    fn unwritable_directory_is_a_clear_error() {
+        let d = tempfile::tempdir().unwrap();
+        let s = GalleryStore::new(
+            d.path().join("no/such/dir/gallery.json"),
+            d.path().join("gallery.key"),
+        );
+        let e = s.save(&Gallery::empty(SHA)).unwrap_err();
+        assert!(matches!(e, GalleryError::Write { .. }), "{e}");
+        assert!(e.to_string().contains("no/such/dir"), "{e}");
+    }
+
+    #[test]
+    fn names_are_validated() {
+        for ok in ["alice", "Bob Smith", "anne-marie_2", "Zoë", "J.R."] {
+            validate_name(ok).unwrap();
+        }
+        let long = "x".repeat(MAX_NAME_CHARS + 1);
+        for bad in [
+            "",
+            "../etc",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "-rf",
+            " x",
+            "a\nb",
+            "a;b",
+            long.as_str(),
+        ] {
+            assert!(validate_name(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn best_match_is_the_nearest_template() {
+        let mut g = Gallery::empty(SHA);
+        assert!(g
+            .best_match(&template(0.0).embedding, Metric::Euclidean)
+            .is_none());
+        g.add("a", vec![template(1.0)], 0).unwrap();
+        g.add("b", vec![template(0.2), template(5.0)], 0).unwrap();
+        let m = g
+            .best_match(&template(0.0).embedding, Metric::Euclidean)
+            .unwrap();
+        assert_eq!(m.name, "b");
+        assert!(g.remove("a").is_ok());
+        assert!(g.remove("a").is_err());
+    }
+}
