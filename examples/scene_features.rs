@@ -48,7 +48,8 @@ fn main() -> anyhow::Result<()> {
         scene.face_margin = m;
     }
     let store = ModelStore::new(models::resolve_dir(args.models.as_deref())?);
-    let mut featurizer = Featurizer::new(&store, args.backbone, scene.crop_spec())?;
+    let config = vigil::config::Config::default();
+    let mut featurizer = Featurizer::new(&store, &config, args.backbone, scene.crop_spec())?;
     let mut set = negatives_from_images(&mut featurizer, &args.images)
         .with_context(|| format!("features of {}", args.images.display()))?;
     if let Some(n) = args.per_source {

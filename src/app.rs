@@ -48,9 +48,13 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
         )?));
     }
     if config.scene.enabled {
-        // The state directory (beside the gallery) comes with enrollment; until
-        // then only scene.head_file names a head.
-        let head = config.scene.head_path(None);
+        // The head is beside the gallery (or scene.head_file). No state
+        // directory at all only means no head: ImageNet classes are reported.
+        let state = config.verify.paths(&config.unlock).map(|p| p.dir);
+        if let Err(e) = &state {
+            log::warn!("scene: {e}: no head can be found");
+        }
+        let head = config.scene.head_path(state.ok().as_deref());
         let classifier = SceneClassifier::new(&store, &config.scene, head.as_deref())?;
         if classifier.needs_faces() {
             log::warn!("scene: the head looks at faces but face detection is off: whole frames are classified");

@@ -8,8 +8,9 @@ use image::RgbImage;
 use sha2::{Digest, Sha256};
 use vigil::capture::{list_images, load_rgb};
 use vigil::face::Detection;
+use vigil::geometry::{BoundingBox, Landmarks, Point};
 use vigil::models::ModelStore;
-use vigil::scene::enroll::{enroll_scene, OwnerFrame};
+use vigil::scene::enroll::{enroll_scene, OwnerFrame, SceneEnroller};
 use vigil::scene::{
     BackboneVariant, Features, Head, NegativeSet, SceneClassifier, SceneConfig, SceneError,
 };
@@ -41,13 +42,24 @@ fn config() -> SceneConfig {
     c
 }
 
+/// The owner's face in the 160x120 fixture frames, as the detector reports it
+/// (measured on the frames; the owner sits still in the enrollment part).
+fn owner_face() -> Detection {
+    let p = Point::new(83.0, 65.0);
+    Detection {
+        bbox: BoundingBox::new(62.0, 44.0, 42.0, 46.0),
+        score: 0.99,
+        landmarks: Landmarks::from_points([p; 5]),
+    }
+}
+
 fn enroll(config: &SceneConfig, frames: &[RgbImage], head: &Path) -> Result<Head, SceneError> {
-    let no_faces: Vec<Detection> = Vec::new();
+    let faces = vec![owner_face()];
     let owner: Vec<OwnerFrame<'_>> = frames
         .iter()
         .map(|image| OwnerFrame {
             image,
-            faces: &no_faces,
+            faces: &faces,
         })
         .collect();
     enroll_scene(&store(), config, &owner, head).map(|(h, _)| h)
@@ -116,6 +128,29 @@ fn too_few_owner_frames_is_a_clear_error() {
         "{err}"
     );
     assert!(err.to_string().contains("scene.min_owner_frames"), "{err}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn frames_without_a_face_do_not_count_as_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scene_head.bin");
+    let frames = images("enroll");
+    let mut enroller = SceneEnroller::new(&store(), &config()).unwrap();
+    for (i, img) in frames.iter().enumerate() {
+        let faces = if i % 2 == 0 {
+            vec![owner_face()]
+        } else {
+            vec![]
+        };
+        enroller.offer(img, &faces).unwrap();
+    }
+    assert_eq!(enroller.owner_frames(), 11);
+    let err = enroller.finish(&path).unwrap_err();
+    assert!(
+        matches!(err, SceneError::TooFewOwnerFrames { got: 11, need: 20 }),
+        "{err}"
+    );
     assert!(!path.exists());
 }
 

@@ -21,7 +21,6 @@ use serde::Serialize;
 use crate::capture::{list_images, load_rgb};
 use crate::config::Config;
 use crate::error::Result;
-use crate::face::Detection;
 use crate::models::ModelStore;
 use crate::scene::features::NegativeSource;
 use crate::scene::train::{fit, FitReport};
@@ -29,6 +28,7 @@ use crate::scene::{
     load_negatives, train_head, Backbone, BackboneVariant, CropMode, CropSpec, Features,
     NegativeSet, Sample, SceneClass, SceneError,
 };
+use crate::verify::finder::FaceFinder;
 
 #[derive(Debug, Clone, Args)]
 pub struct SceneEvalArgs {
@@ -84,20 +84,17 @@ pub struct SceneEvalArgs {
     pub errors: bool,
 }
 
-/// Finds the faces of an image (the crop rule `largest_face` needs them).
-pub trait FaceFinder {
-    fn faces(&mut self, image: &RgbImage) -> Result<Vec<Detection>>;
-}
-
-/// A face finder for `config`, when the crop rule needs one.
-pub fn face_finder(_store: &ModelStore, crop: &CropSpec) -> Result<Option<Box<dyn FaceFinder>>> {
+/// The face detector when the crop rule needs faces (else none: whole frames).
+pub fn face_finder(
+    store: &ModelStore,
+    config: &Config,
+    crop: &CropSpec,
+) -> Result<Option<Box<dyn FaceFinder>>> {
     if crop.needs_faces() {
-        return Err(SceneError::DataSet(
-            "crop largest_face needs the face detector, which this build does not have yet".into(),
-        )
-        .into());
+        Ok(Some(crate::app::face_finder(store, config, None)?))
+    } else {
+        Ok(None)
     }
-    Ok(None)
 }
 
 /// One image of a data set.
@@ -164,10 +161,15 @@ pub struct Featurizer {
 }
 
 impl Featurizer {
-    pub fn new(store: &ModelStore, variant: BackboneVariant, crop: CropSpec) -> Result<Self> {
+    pub fn new(
+        store: &ModelStore,
+        config: &Config,
+        variant: BackboneVariant,
+        crop: CropSpec,
+    ) -> Result<Self> {
         Ok(Self {
             backbone: Backbone::with_variant(store, variant)?,
-            faces: face_finder(store, &crop)?,
+            faces: face_finder(store, config, &crop)?,
             crop,
             backbone_times: Vec::new(),
         })
@@ -175,7 +177,7 @@ impl Featurizer {
 
     pub fn image(&mut self, image: &RgbImage) -> Result<(Features, bool)> {
         let faces = match self.faces.as_mut() {
-            Some(f) => f.faces(image)?,
+            Some(f) => f.find(image)?,
             None => Vec::new(),
         };
         let region = self.crop.region(image.width(), image.height(), &faces);
@@ -538,7 +540,7 @@ pub fn evaluate(
                     .into());
                 }
             }
-            let mut featurizer = Featurizer::new(store, variant, crop)?;
+            let mut featurizer = Featurizer::new(store, config, variant, crop)?;
             let feats = featurizer.all(&images)?;
             let mut report = SceneEvalReport::new("kfold", variant, crop);
             let classes: Vec<SceneClass> = feats.iter().map(|f| f.image.class).collect();
@@ -595,7 +597,7 @@ pub fn evaluate(
             // Training features come from --train-backbone when given (a
             // measurement of a head applied to another backbone's features).
             let train_variant = args.train_backbone.unwrap_or(variant);
-            let mut featurizer = Featurizer::new(store, train_variant, crop)?;
+            let mut featurizer = Featurizer::new(store, config, train_variant, crop)?;
             let negatives = match (&args.negatives, &args.negatives_dir) {
                 (Some(file), _) => {
                     let set = NegativeSet::load(file)?;
@@ -623,7 +625,7 @@ pub fn evaluate(
             let mut report = SceneEvalReport::new("enroll", variant, crop);
             report.train_backbone = train_variant.as_str().into();
             if train_variant != variant {
-                featurizer = Featurizer::new(store, variant, crop)?;
+                featurizer = Featurizer::new(store, config, variant, crop)?;
             }
             for c in SceneClass::ALL {
                 report

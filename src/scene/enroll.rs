@@ -1,14 +1,17 @@
-//! The scene part of enrollment: called at the end of `vigil enroll` with the
-//! owner's frames (and the faces found in them); trains the head against the
-//! bundled negatives and saves it beside the gallery.
+//! The scene part of enrollment. `vigil enroll` offers each frame it examines
+//! (with the faces found in it) to a [`SceneEnroller`], which keeps only the
+//! frame's feature vector; at the end the head is trained against the bundled
+//! negatives and saved beside the gallery.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
 use super::train::FitReport;
-use super::{load_negatives, train_head, Backbone, Features, Head, SceneConfig, SceneError};
+use super::{
+    load_negatives, train_head, Backbone, Features, Head, NegativeSet, SceneConfig, SceneError,
+};
 use crate::face::Detection;
 use crate::models::ModelStore;
 
@@ -23,32 +26,111 @@ pub struct OwnerFrame<'a> {
 #[derive(Debug, Clone)]
 pub struct SceneEnrollReport {
     pub owner_frames: usize,
-    /// Frames whose region was around a face (the rest used the whole frame).
-    pub face_regions: usize,
+    /// Frames offered without a face (not used: the owner may be out of view).
+    pub skipped_no_face: usize,
     pub negatives: usize,
     pub feature_time: Duration,
     pub fit: FitReport,
 }
 
-/// Features of the owner's frames, cropped as `config` says.
-pub fn owner_features(
-    backbone: &mut Backbone,
-    config: &SceneConfig,
-    frames: &[OwnerFrame<'_>],
-) -> Result<(Vec<Features>, usize), SceneError> {
-    let crop = config.crop_spec();
-    let mut out = Vec::with_capacity(frames.len());
-    let mut face_regions = 0;
-    for f in frames {
-        let region = crop.region(f.image.width(), f.image.height(), f.faces);
-        face_regions += region.face as usize;
-        out.push(backbone.features(f.image, region.bbox)?);
+impl SceneEnrollReport {
+    pub fn to_text(&self) -> String {
+        format!(
+            "scene head: {} owner frames ({} without a face skipped) against {} bundled negatives; \
+             features {:.1} s, training {:.2} s ({} iterations)",
+            self.owner_frames,
+            self.skipped_no_face,
+            self.negatives,
+            self.feature_time.as_secs_f64(),
+            self.fit.elapsed.as_secs_f64(),
+            self.fit.iterations
+        )
     }
-    Ok((out, face_regions))
 }
 
-/// Trains the head from the owner's frames and the bundled negatives of the
-/// configured backbone, and saves it to `head_path` (atomic, 0600, checksummed).
+/// Collects the owner's features frame by frame, then trains the head.
+pub struct SceneEnroller {
+    config: SceneConfig,
+    backbone: Backbone,
+    negatives: NegativeSet,
+    owner: Vec<Features>,
+    skipped_no_face: usize,
+    feature_time: Duration,
+}
+
+impl SceneEnroller {
+    /// Loads the configured backbone and its bundled negatives (checked
+    /// against the backbone and the configured crop rule) before any frame.
+    pub fn new(store: &ModelStore, config: &SceneConfig) -> Result<Self, SceneError> {
+        let backbone = Backbone::with_variant(store, config.backbone)?;
+        let negatives = load_negatives(store, &backbone)?;
+        let crop = config.crop_spec();
+        if negatives.crop != crop {
+            return Err(SceneError::CropMismatch {
+                what: format!("the bundled negatives {}", config.backbone.negatives_file()),
+                made_with: format!("{} margin {}", negatives.crop.mode, negatives.crop.margin),
+                wanted: format!(
+                    "{} margin {} (scene.crop, scene.face_margin)",
+                    crop.mode, crop.margin
+                ),
+            });
+        }
+        Ok(Self {
+            config: config.clone(),
+            backbone,
+            negatives,
+            owner: Vec::new(),
+            skipped_no_face: 0,
+            feature_time: Duration::ZERO,
+        })
+    }
+
+    /// Offers one enrollment frame. Frames with no face are skipped: the
+    /// owner must be in view for the frame to be an example of "owner".
+    pub fn offer(&mut self, image: &RgbImage, faces: &[Detection]) -> Result<bool, SceneError> {
+        if faces.is_empty() {
+            self.skipped_no_face += 1;
+            return Ok(false);
+        }
+        let t = Instant::now();
+        let region = self
+            .config
+            .crop_spec()
+            .region(image.width(), image.height(), faces);
+        self.owner.push(self.backbone.features(image, region.bbox)?);
+        self.feature_time += t.elapsed();
+        Ok(true)
+    }
+
+    pub fn owner_frames(&self) -> usize {
+        self.owner.len()
+    }
+
+    /// Trains the head and saves it to `head_path` (atomic, 0600, checksummed).
+    /// Too few owner frames is an error and writes nothing.
+    pub fn finish(self, head_path: &Path) -> Result<(Head, SceneEnrollReport), SceneError> {
+        let (head, fit) = train_head(
+            &self.owner,
+            &self.negatives,
+            self.backbone.id(),
+            self.config.crop_spec(),
+            &self.config.train_params(),
+        )?;
+        head.save(head_path)?;
+        Ok((
+            head,
+            SceneEnrollReport {
+                owner_frames: self.owner.len(),
+                skipped_no_face: self.skipped_no_face,
+                negatives: self.negatives.samples.len(),
+                feature_time: self.feature_time,
+                fit,
+            },
+        ))
+    }
+}
+
+/// All of enrollment's scene part at once, for callers that hold the frames.
 pub fn enroll_scene(
     store: &ModelStore,
     config: &SceneConfig,
@@ -56,33 +138,16 @@ pub fn enroll_scene(
     head_path: &Path,
 ) -> Result<(Head, SceneEnrollReport), SceneError> {
     // Fail before the slow part when there are too few frames anyway.
-    if frames.len() < config.min_owner_frames {
+    let with_face = frames.iter().filter(|f| !f.faces.is_empty()).count();
+    if with_face < config.min_owner_frames {
         return Err(SceneError::TooFewOwnerFrames {
-            got: frames.len(),
+            got: with_face,
             need: config.min_owner_frames,
         });
     }
-    let mut backbone = Backbone::with_variant(store, config.backbone)?;
-    let negatives = load_negatives(store, &backbone)?;
-    let t = std::time::Instant::now();
-    let (owner, face_regions) = owner_features(&mut backbone, config, frames)?;
-    let feature_time = t.elapsed();
-    let (head, fit) = train_head(
-        &owner,
-        &negatives,
-        backbone.id(),
-        config.crop_spec(),
-        &config.train_params(),
-    )?;
-    head.save(head_path)?;
-    Ok((
-        head,
-        SceneEnrollReport {
-            owner_frames: owner.len(),
-            face_regions,
-            negatives: negatives.samples.len(),
-            feature_time,
-            fit,
-        },
-    ))
+    let mut enroller = SceneEnroller::new(store, config)?;
+    for f in frames {
+        enroller.offer(f.image, f.faces)?;
+    }
+    enroller.finish(head_path)
 }

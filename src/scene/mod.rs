@@ -92,6 +92,7 @@ pub struct SceneConfig {
     pub crop: CropMode,
     pub face_margin: f32,
     pub head_file: String,
+    pub enroll_frames: usize,
     pub min_owner_frames: usize,
     pub head_l2: f32,
     pub head_max_iterations: usize,
@@ -107,6 +108,7 @@ impl Default for SceneConfig {
             crop: CropMode::WholeFrame,
             face_margin: 0.5,
             head_file: String::new(),
+            enroll_frames: 40,
             min_owner_frames: 20,
             head_l2: 1e-3,
             head_max_iterations: 300,
@@ -150,6 +152,15 @@ impl SceneConfig {
             MAX_FACE_MARGIN,
         )?;
         crate::config::positive("scene.min_owner_frames", self.min_owner_frames as f64)?;
+        if self.enroll_frames < self.min_owner_frames {
+            return Err(ConfigError::Invalid {
+                key: "scene.enroll_frames".into(),
+                message: format!(
+                    "must be at least scene.min_owner_frames ({}), got {}",
+                    self.min_owner_frames, self.enroll_frames
+                ),
+            });
+        }
         crate::config::in_range("scene.head_l2", self.head_l2 as f64, 0.0, 1e3)?;
         crate::config::positive("scene.head_max_iterations", self.head_max_iterations as f64)
     }
