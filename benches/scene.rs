@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use vigil::capture::{list_images, load_rgb};
+use vigil::eval::scene::FacesCache;
 use vigil::models::ModelStore;
 use vigil::scene::crop::centre_square;
 use vigil::scene::{load_negatives, train_head, Backbone, BackboneVariant, SceneConfig};
@@ -37,7 +38,7 @@ fn backbone(c: &mut Criterion) {
         let mut b = Backbone::with_variant(&store, variant).expect("backbone");
         // Preprocessing and inference, as the stage runs them.
         group.bench_function(variant.as_str(), |bench| {
-            bench.iter(|| black_box(b.process_region(&image, region).expect("run")))
+            bench.iter(|| black_box(b.process_region(&image, region, true).expect("run")))
         });
     }
     group.finish();
@@ -49,13 +50,14 @@ fn head(c: &mut Criterion) {
     let mut b = Backbone::with_variant(&store, config.backbone).expect("backbone");
     let negatives = load_negatives(&store, &b).expect("bundled negatives");
     let crop = config.crop_spec();
+    let faces = FacesCache::load(&fixture("faces.jsonl")).expect("recorded faces");
     let owner: Vec<_> = list_images(&fixture("enroll"))
         .expect("fixtures")
         .iter()
         .map(|p| {
             let img = load_rgb(p).expect("frame");
-            let region = crop.region(img.width(), img.height(), &[]);
-            b.features(&img, region.bbox).expect("features")
+            let f = faces.get(p).expect("faces of the frame");
+            crop.features(&mut b, &img, f).expect("features").0
         })
         .collect();
     let params = config.train_params();

@@ -29,9 +29,15 @@ struct Args {
     crop: Option<CropMode>,
     #[arg(long)]
     face_margin: Option<f32>,
+    /// Grey (true) or colour (false) view (default: scene.grey's default).
+    #[arg(long)]
+    grey: Option<bool>,
     /// Keep at most N vectors per source (evenly spaced).
     #[arg(long)]
     per_source: Option<usize>,
+    /// Faces from this file (JSON lines) instead of the detector.
+    #[arg(long)]
+    faces_cache: Option<PathBuf>,
     /// Models folder (default: ./models).
     #[arg(long)]
     models: Option<PathBuf>,
@@ -47,9 +53,18 @@ fn main() -> anyhow::Result<()> {
     if let Some(m) = args.face_margin {
         scene.face_margin = m;
     }
+    if let Some(g) = args.grey {
+        scene.grey = g;
+    }
     let store = ModelStore::new(models::resolve_dir(args.models.as_deref())?);
     let config = vigil::config::Config::default();
-    let mut featurizer = Featurizer::new(&store, &config, args.backbone, scene.crop_spec())?;
+    let mut featurizer = Featurizer::new(
+        &store,
+        &config,
+        args.backbone,
+        scene.crop_spec(),
+        args.faces_cache.as_deref(),
+    )?;
     let mut set = negatives_from_images(&mut featurizer, &args.images)
         .with_context(|| format!("features of {}", args.images.display()))?;
     if let Some(n) = args.per_source {
@@ -58,7 +73,7 @@ fn main() -> anyhow::Result<()> {
     set.save(&args.out)?;
     let bytes = std::fs::metadata(&args.out)?.len();
     println!(
-        "{}: {} vectors ({} others, {} objects) from {} sources, {} KiB, backbone {} ({}), crop {}",
+        "{}: {} vectors ({} others, {} objects) from {} sources, {} KiB, backbone {} ({}), {}",
         args.out.display(),
         set.samples.len(),
         set.count(vigil::scene::SceneClass::Others),
@@ -67,7 +82,7 @@ fn main() -> anyhow::Result<()> {
         bytes / 1024,
         set.backbone.file,
         &set.backbone.sha256[..12],
-        set.crop.mode
+        set.crop.describe()
     );
     for s in &set.sources {
         println!("  {:<8} {:<20} {}", s.class.label(), s.name, s.count);

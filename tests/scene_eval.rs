@@ -4,11 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn vigil() -> Command {
+/// `vigil eval scene` with no config file and the fixtures' recorded faces
+/// (`faces.jsonl`: what the MTCNN detector found in each fixture image).
+fn scene_eval() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
     c.env_remove("VIGIL_CONFIG").env_remove("VIGIL_MODELS");
     c.env("RUST_LOG", "warn");
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.args(["--config", "/dev/null", "eval", "scene", "--faces-cache"])
+        .arg(fixture("faces.jsonl"));
     c
 }
 
@@ -50,15 +54,8 @@ fn check_keys(j: &serde_json::Value, images: u64) {
 #[test]
 fn enrollment_mode_trains_on_the_owner_and_bundled_negatives() {
     let head = tempfile::tempdir().unwrap();
-    let out = vigil()
-        .args([
-            "--config",
-            "/dev/null",
-            "eval",
-            "scene",
-            "--json",
-            "--enroll",
-        ])
+    let out = scene_eval()
+        .args(["--json", "--enroll"])
         .arg(fixture("enroll"))
         .arg("--test")
         .arg(fixture("test"))
@@ -78,17 +75,8 @@ fn enrollment_mode_trains_on_the_owner_and_bundled_negatives() {
 
 #[test]
 fn kfold_mode_reports_the_same_keys() {
-    let out = vigil()
-        .args([
-            "--config",
-            "/dev/null",
-            "eval",
-            "scene",
-            "--json",
-            "--folds",
-            "2",
-            "--data",
-        ])
+    let out = scene_eval()
+        .args(["--json", "--folds", "2", "--data"])
         .arg(fixture("test"))
         .output()
         .unwrap();
@@ -100,24 +88,16 @@ fn kfold_mode_reports_the_same_keys() {
 
 #[test]
 fn bad_data_folders_are_clear_errors() {
-    let out = vigil()
-        .args(["--config", "/dev/null", "eval", "scene", "--data"])
+    let out = scene_eval()
+        .args(["--data"])
         .arg(fixture("enroll"))
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(text(&out).contains("no owner/ folder"), "{}", text(&out));
 
-    let out = vigil()
-        .args([
-            "--config",
-            "/dev/null",
-            "eval",
-            "scene",
-            "--folds",
-            "5",
-            "--data",
-        ])
+    let out = scene_eval()
+        .args(["--folds", "5", "--data"])
         .arg(fixture("test"))
         .output()
         .unwrap();
@@ -128,10 +108,7 @@ fn bad_data_folders_are_clear_errors() {
         text(&out)
     );
 
-    let out = vigil()
-        .args(["--config", "/dev/null", "eval", "scene"])
-        .output()
-        .unwrap();
+    let out = scene_eval().output().unwrap();
     assert!(!out.status.success());
     assert!(
         text(&out).contains("--enroll DIR --test DIR"),
@@ -140,16 +117,8 @@ fn bad_data_folders_are_clear_errors() {
     );
 
     // Too few enrollment frames for the head.
-    let out = vigil()
-        .args([
-            "--config",
-            "/dev/null",
-            "eval",
-            "scene",
-            "--max-owner",
-            "3",
-            "--enroll",
-        ])
+    let out = scene_eval()
+        .args(["--max-owner", "3", "--enroll"])
         .arg(fixture("enroll"))
         .arg("--test")
         .arg(fixture("test"))

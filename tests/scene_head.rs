@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use image::RgbImage;
 use sha2::{Digest, Sha256};
 use vigil::capture::{list_images, load_rgb};
+use vigil::eval::scene::FacesCache;
 use vigil::face::Detection;
-use vigil::geometry::{BoundingBox, Landmarks, Point};
 use vigil::models::ModelStore;
 use vigil::scene::enroll::{enroll_scene, OwnerFrame, SceneEnroller};
 use vigil::scene::{
@@ -25,48 +25,41 @@ fn fixture(p: &str) -> PathBuf {
         .join(p)
 }
 
-fn images(dir: &str) -> Vec<RgbImage> {
-    list_images(&fixture(dir))
-        .unwrap()
-        .iter()
-        .map(|p| load_rgb(p).unwrap())
-        .collect()
-}
-
 /// The config the bundled negatives were made for (its crop rule).
 fn config() -> SceneConfig {
     let mut c = SceneConfig::default();
     let negatives = NegativeSet::load(&store().path_of(c.backbone.negatives_file())).unwrap();
     c.crop = negatives.crop.mode;
     c.face_margin = negatives.crop.margin;
+    c.grey = negatives.crop.grey;
     c
 }
 
-/// The owner's face in the 160x120 fixture frames, as the detector reports it
-/// (measured on the frames; the owner sits still in the enrollment part).
-fn owner_face() -> Detection {
-    let p = Point::new(83.0, 65.0);
-    Detection {
-        bbox: BoundingBox::new(62.0, 44.0, 42.0, 46.0),
-        score: 0.99,
-        landmarks: Landmarks::from_points([p; 5]),
-    }
+/// The fixture images with the faces the MTCNN detector found in them
+/// (recorded in `faces.jsonl`: the scene stage's input is a frame and its faces).
+fn frames(dir: &str) -> Vec<(RgbImage, Vec<Detection>)> {
+    let cache = FacesCache::load(&fixture("faces.jsonl")).unwrap();
+    list_images(&fixture(dir))
+        .unwrap()
+        .iter()
+        .map(|p| (load_rgb(p).unwrap(), cache.get(p).unwrap().to_vec()))
+        .collect()
 }
 
-fn enroll(config: &SceneConfig, frames: &[RgbImage], head: &Path) -> Result<Head, SceneError> {
-    let faces = vec![owner_face()];
+fn enroll(
+    config: &SceneConfig,
+    frames: &[(RgbImage, Vec<Detection>)],
+    head: &Path,
+) -> Result<Head, SceneError> {
     let owner: Vec<OwnerFrame<'_>> = frames
         .iter()
-        .map(|image| OwnerFrame {
-            image,
-            faces: &faces,
-        })
+        .map(|(image, faces)| OwnerFrame { image, faces })
         .collect();
     enroll_scene(&store(), config, &owner, head).map(|(h, _)| h)
 }
 
-fn best(classifier: &mut SceneClassifier, image: &RgbImage) -> String {
-    let v = classifier.classify(image, &[]).unwrap();
+fn best(classifier: &mut SceneClassifier, frame: &(RgbImage, Vec<Detection>)) -> String {
+    let v = classifier.classify(&frame.0, &frame.1).unwrap();
     v.best().unwrap().label.clone()
 }
 
@@ -75,7 +68,7 @@ fn enrollment_trains_a_head_that_tells_owner_others_and_objects_apart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state/scene_head.bin");
     let config = config();
-    let head = enroll(&config, &images("enroll"), &path).unwrap();
+    let head = enroll(&config, &frames("enroll"), &path).unwrap();
     assert_eq!(head.counts.get(vigil::scene::SceneClass::Owner), 22);
 
     // The saved file is private and loads back identical.
@@ -89,17 +82,18 @@ fn enrollment_trains_a_head_that_tells_owner_others_and_objects_apart() {
     assert_eq!(classifier.head(), Some(&head));
 
     // Later frames of the owner (not enrolled), other people, objects.
-    for img in images("test/owner") {
-        assert_eq!(best(&mut classifier, &img), "owner");
+    for f in frames("test/owner") {
+        assert_eq!(best(&mut classifier, &f), "owner");
     }
-    for img in images("test/others") {
-        assert_eq!(best(&mut classifier, &img), "others");
+    for f in frames("test/others") {
+        assert_eq!(best(&mut classifier, &f), "others");
     }
-    for img in images("test/objects") {
-        assert_eq!(best(&mut classifier, &img), "objects");
+    for f in frames("test/objects") {
+        assert_eq!(best(&mut classifier, &f), "objects");
     }
     // The verdict carries all three classes with probabilities summing to one.
-    let v = classifier.classify(&images("test/owner")[0], &[]).unwrap();
+    let (img, faces) = &frames("test/owner")[0];
+    let v = classifier.classify(img, faces).unwrap();
     assert_eq!(v.top.len(), 3);
     let sum: f32 = v.top.iter().map(|s| s.score).sum();
     assert!((sum - 1.0).abs() < 1e-4, "{v:?}");
@@ -111,7 +105,7 @@ fn without_a_head_the_stage_reports_imagenet_classes() {
     let missing = dir.path().join("scene_head.bin");
     let mut classifier = SceneClassifier::new(&store(), &config(), Some(&missing)).unwrap();
     assert!(classifier.head().is_none());
-    let cat = &images("test/objects")[1];
+    let (cat, _) = &frames("test/objects")[1];
     let v = classifier.classify(cat, &[]).unwrap();
     assert_eq!(v.top.len(), SceneConfig::default().top_k);
     assert!(!["owner", "others", "objects"].contains(&v.top[0].label.as_str()));
@@ -121,7 +115,7 @@ fn without_a_head_the_stage_reports_imagenet_classes() {
 fn too_few_owner_frames_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scene_head.bin");
-    let frames = images("enroll");
+    let frames = frames("enroll");
     let err = enroll(&config(), &frames[..3], &path).unwrap_err();
     assert!(
         matches!(err, SceneError::TooFewOwnerFrames { got: 3, need: 20 }),
@@ -135,15 +129,11 @@ fn too_few_owner_frames_is_a_clear_error() {
 fn frames_without_a_face_do_not_count_as_the_owner() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scene_head.bin");
-    let frames = images("enroll");
+    let frames = frames("enroll");
     let mut enroller = SceneEnroller::new(&store(), &config()).unwrap();
-    for (i, img) in frames.iter().enumerate() {
-        let faces = if i % 2 == 0 {
-            vec![owner_face()]
-        } else {
-            vec![]
-        };
-        enroller.offer(img, &faces).unwrap();
+    for (i, (img, faces)) in frames.iter().enumerate() {
+        let faces: &[Detection] = if i % 2 == 0 { faces } else { &[] };
+        enroller.offer(img, faces).unwrap();
     }
     assert_eq!(enroller.owner_frames(), 11);
     let err = enroller.finish(&path).unwrap_err();
@@ -159,7 +149,7 @@ fn a_head_trained_with_another_backbone_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scene_head.bin");
     let config = config();
-    enroll(&config, &images("enroll"), &path).unwrap();
+    enroll(&config, &frames("enroll"), &path).unwrap();
     let other = SceneConfig {
         backbone: BackboneVariant::Int8,
         ..config
@@ -219,7 +209,7 @@ fn corrupt_or_poisoned_head_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scene_head.bin");
     let config = config();
-    let head = enroll(&config, &images("enroll"), &path).unwrap();
+    let head = enroll(&config, &frames("enroll"), &path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
 
     let mut flipped = bytes.clone();

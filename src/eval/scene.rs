@@ -10,7 +10,7 @@
 //! may start with their source (`att-s21-1.pgm`): results are also broken
 //! down by that prefix. `--json` prints one JSON object as the last line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::capture::{list_images, load_rgb};
 use crate::config::Config;
 use crate::error::Result;
+use crate::face::Detection;
 use crate::models::ModelStore;
 use crate::scene::features::NegativeSource;
 use crate::scene::train::{fit, FitReport};
@@ -59,6 +60,9 @@ pub struct SceneEvalArgs {
     /// Face margin for largest_face (default: scene.face_margin).
     #[arg(long, value_name = "FRACTION")]
     pub face_margin: Option<f32>,
+    /// Look at the region in grey (true) or colour (false) (default: scene.grey).
+    #[arg(long, value_name = "BOOL")]
+    pub grey: Option<bool>,
     /// Enrollment mode: negatives from this file instead of the bundled one.
     #[arg(long, value_name = "FILE", conflicts_with = "negatives_dir")]
     pub negatives: Option<PathBuf>,
@@ -79,6 +83,10 @@ pub struct SceneEvalArgs {
     /// Enrollment mode: save the trained head to FILE.
     #[arg(long, value_name = "FILE")]
     pub save_head: Option<PathBuf>,
+    /// Faces of the images from this file (JSON lines `{"path", "faces"}`)
+    /// instead of running the detector.
+    #[arg(long, value_name = "FILE")]
+    pub faces_cache: Option<PathBuf>,
     /// List every misclassified image.
     #[arg(long)]
     pub errors: bool,
@@ -151,11 +159,62 @@ pub struct Featurized {
     pub face_region: bool,
 }
 
+/// Detections recorded earlier (JSON lines `{"path": ..., "faces": [Detection]}`;
+/// a relative path is relative to the cache file's folder), to evaluate many
+/// crop settings without re-detecting, or to test without the detector.
+#[derive(Debug, Default)]
+pub struct FacesCache {
+    faces: HashMap<PathBuf, Vec<Detection>>,
+}
+
+impl FacesCache {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| SceneError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        #[derive(serde::Deserialize)]
+        struct Line {
+            path: PathBuf,
+            faces: Vec<Detection>,
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut faces = HashMap::new();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let l: Line = serde_json::from_str(line).map_err(|e| {
+                SceneError::DataSet(format!("{} line {}: {e}", path.display(), i + 1))
+            })?;
+            let full = base.join(&l.path);
+            let key = std::fs::canonicalize(&full).unwrap_or(full);
+            faces.insert(key, l.faces);
+        }
+        Ok(Self { faces })
+    }
+
+    pub fn get(&self, image: &Path) -> Result<&[Detection]> {
+        let key = std::fs::canonicalize(image).unwrap_or_else(|_| image.to_path_buf());
+        self.faces.get(&key).map(Vec::as_slice).ok_or_else(|| {
+            SceneError::DataSet(format!("{} is not in the faces cache", image.display())).into()
+        })
+    }
+}
+
+/// Where the faces of an image come from.
+enum Faces {
+    None,
+    Finder(Box<dyn FaceFinder>),
+    Cache(FacesCache),
+}
+
 /// Images to features through the runtime path (crop rule, backbone).
 pub struct Featurizer {
     pub backbone: Backbone,
     pub crop: CropSpec,
-    faces: Option<Box<dyn FaceFinder>>,
+    faces: Faces,
     /// Backbone time per image (for the report).
     pub backbone_times: Vec<Duration>,
 }
@@ -166,23 +225,33 @@ impl Featurizer {
         config: &Config,
         variant: BackboneVariant,
         crop: CropSpec,
+        faces_cache: Option<&Path>,
     ) -> Result<Self> {
+        let faces = match (crop.needs_faces(), faces_cache) {
+            (false, _) => Faces::None,
+            (true, Some(p)) => Faces::Cache(FacesCache::load(p)?),
+            (true, None) => match face_finder(store, config, &crop)? {
+                Some(f) => Faces::Finder(f),
+                None => Faces::None,
+            },
+        };
         Ok(Self {
             backbone: Backbone::with_variant(store, variant)?,
-            faces: face_finder(store, config, &crop)?,
+            faces,
             crop,
             backbone_times: Vec::new(),
         })
     }
 
-    pub fn image(&mut self, image: &RgbImage) -> Result<(Features, bool)> {
-        let faces = match self.faces.as_mut() {
-            Some(f) => f.find(image)?,
-            None => Vec::new(),
+    /// Features of one image (`path` names it for the faces cache).
+    pub fn image(&mut self, path: &Path, image: &RgbImage) -> Result<(Features, bool)> {
+        let faces = match &mut self.faces {
+            Faces::None => Vec::new(),
+            Faces::Finder(f) => f.find(image)?,
+            Faces::Cache(c) => c.get(path)?.to_vec(),
         };
-        let region = self.crop.region(image.width(), image.height(), &faces);
         let t = Instant::now();
-        let features = self.backbone.features(image, region.bbox)?;
+        let (features, region) = self.crop.features(&mut self.backbone, image, &faces)?;
         self.backbone_times.push(t.elapsed());
         Ok((features, region.face))
     }
@@ -191,7 +260,7 @@ impl Featurizer {
         let mut out = Vec::with_capacity(images.len());
         for (i, img) in images.iter().enumerate() {
             let rgb = load_rgb(&img.path)?;
-            let (features, face_region) = self.image(&rgb)?;
+            let (features, face_region) = self.image(&img.path, &rgb)?;
             out.push(Featurized {
                 image: img.clone(),
                 features,
@@ -320,6 +389,7 @@ pub struct SceneEvalReport {
     pub train_backbone: String,
     pub crop: String,
     pub face_margin: f32,
+    pub grey: bool,
     pub images: u32,
     pub accuracy: f64,
     pub per_class_recall: BTreeMap<String, f64>,
@@ -349,6 +419,7 @@ impl SceneEvalReport {
             train_backbone: variant.as_str().into(),
             crop: crop.mode.as_str().into(),
             face_margin: crop.margin,
+            grey: crop.grey,
             images: 0,
             accuracy: 0.0,
             per_class_recall: BTreeMap::new(),
@@ -396,7 +467,7 @@ impl SceneEvalReport {
 
     pub fn to_text(&self, list_errors: bool) -> String {
         let mut s = format!(
-            "scene eval ({} mode): backbone {}{}, crop {}{}\n",
+            "scene eval ({} mode): backbone {}{}, crop {}{}{}\n",
             self.mode,
             self.backbone,
             if self.train_backbone != self.backbone {
@@ -409,7 +480,8 @@ impl SceneEvalReport {
                 format!(" (margin {})", self.face_margin)
             } else {
                 String::new()
-            }
+            },
+            if self.grey { ", grey" } else { ", colour" }
         );
         s += &format!(
             "trained on {} (owner / others / objects), fit {:.0} ms median, {} iterations, loss {:.5}\n",
@@ -504,6 +576,9 @@ fn resolve(config: &Config, args: &SceneEvalArgs) -> (BackboneVariant, CropSpec)
     if let Some(m) = args.face_margin {
         scene.face_margin = m;
     }
+    if let Some(g) = args.grey {
+        scene.grey = g;
+    }
     (scene.backbone, scene.crop_spec())
 }
 
@@ -540,7 +615,8 @@ pub fn evaluate(
                     .into());
                 }
             }
-            let mut featurizer = Featurizer::new(store, config, variant, crop)?;
+            let mut featurizer =
+                Featurizer::new(store, config, variant, crop, args.faces_cache.as_deref())?;
             let feats = featurizer.all(&images)?;
             let mut report = SceneEvalReport::new("kfold", variant, crop);
             let classes: Vec<SceneClass> = feats.iter().map(|f| f.image.class).collect();
@@ -597,7 +673,13 @@ pub fn evaluate(
             // Training features come from --train-backbone when given (a
             // measurement of a head applied to another backbone's features).
             let train_variant = args.train_backbone.unwrap_or(variant);
-            let mut featurizer = Featurizer::new(store, config, train_variant, crop)?;
+            let mut featurizer = Featurizer::new(
+                store,
+                config,
+                train_variant,
+                crop,
+                args.faces_cache.as_deref(),
+            )?;
             let negatives = match (&args.negatives, &args.negatives_dir) {
                 (Some(file), _) => {
                     let set = NegativeSet::load(file)?;
@@ -625,7 +707,8 @@ pub fn evaluate(
             let mut report = SceneEvalReport::new("enroll", variant, crop);
             report.train_backbone = train_variant.as_str().into();
             if train_variant != variant {
-                featurizer = Featurizer::new(store, config, variant, crop)?;
+                featurizer =
+                    Featurizer::new(store, config, variant, crop, args.faces_cache.as_deref())?;
             }
             for c in SceneClass::ALL {
                 report

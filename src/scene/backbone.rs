@@ -17,6 +17,8 @@ pub const INPUT_SIDE: u32 = 224;
 /// torchvision's ImageNet normalisation, per RGB channel.
 pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
+/// BT.601 luma weights (R, G, B) for the grey view (`scene.grey`).
+pub const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
 /// Length of the pooled feature vector.
 pub const FEATURE_DIM: usize = 1280;
 pub const CLASS_COUNT: usize = 1000;
@@ -119,6 +121,22 @@ fn hex_to_bytes(hex: &str) -> [u8; 32] {
     out
 }
 
+/// An image (already at the input size) as the network's normalised NCHW
+/// input; with `grey`, every channel holds the pixel's luma.
+pub fn to_input(resized: &RgbImage, grey: bool) -> Vec<f32> {
+    let plane = (resized.width() * resized.height()) as usize;
+    let mut data = vec![0f32; 3 * plane];
+    for (i, px) in resized.pixels().enumerate() {
+        let [r, g, b] = px.0.map(f32::from);
+        let luma = LUMA[0] * r + LUMA[1] * g + LUMA[2] * b;
+        for (c, v) in [r, g, b].into_iter().enumerate() {
+            let v = if grey { luma } else { v };
+            data[c * plane + i] = (v / 255.0 - MEAN[c]) / STD[c];
+        }
+    }
+    data
+}
+
 pub struct Backbone {
     plan: Plan,
     id: BackboneId,
@@ -156,14 +174,16 @@ impl Backbone {
 
     /// Centre square of `image`, resized to 224x224, normalised, NCHW.
     pub fn preprocess(&mut self, image: &RgbImage) -> Result<Vec<f32>, SceneError> {
-        self.preprocess_region(image, centre_square(image.width(), image.height()))
+        self.preprocess_region(image, centre_square(image.width(), image.height()), false)
     }
 
-    /// `region` of `image` (inside it), resized to 224x224, normalised, NCHW.
+    /// `region` of `image` (inside it), resized to 224x224, normalised, NCHW;
+    /// with `grey`, every channel holds the pixel's luma (BT.601).
     pub fn preprocess_region(
         &mut self,
         image: &RgbImage,
         region: BoundingBox,
+        grey: bool,
     ) -> Result<Vec<f32>, SceneError> {
         let r = region.clamp_to(image.width(), image.height());
         if !r.is_valid() {
@@ -177,28 +197,22 @@ impl Backbone {
         let resized = self
             .resizer
             .resize_region(image, Some(crop), INPUT_SIDE, INPUT_SIDE)?;
-        let plane = (INPUT_SIDE * INPUT_SIDE) as usize;
-        let mut data = vec![0f32; 3 * plane];
-        for (i, px) in resized.pixels().enumerate() {
-            for c in 0..3 {
-                data[c * plane + i] = (px.0[c] as f32 / 255.0 - MEAN[c]) / STD[c];
-            }
-        }
-        Ok(data)
+        Ok(to_input(&resized, grey))
     }
 
     /// Features and logits of the centre square of `image`.
     pub fn process(&mut self, image: &RgbImage) -> Result<BackboneOutput, SceneError> {
-        self.process_region(image, centre_square(image.width(), image.height()))
+        self.process_region(image, centre_square(image.width(), image.height()), false)
     }
 
-    /// Features and logits of `region` of `image`.
+    /// Features and logits of `region` of `image` (in grey with `grey`).
     pub fn process_region(
         &mut self,
         image: &RgbImage,
         region: BoundingBox,
+        grey: bool,
     ) -> Result<BackboneOutput, SceneError> {
-        let input = self.preprocess_region(image, region)?;
+        let input = self.preprocess_region(image, region, grey)?;
         self.run(input)
     }
 
@@ -207,8 +221,9 @@ impl Backbone {
         &mut self,
         image: &RgbImage,
         region: BoundingBox,
+        grey: bool,
     ) -> Result<Features, SceneError> {
-        Features::new(self.process_region(image, region)?.features)
+        Features::new(self.process_region(image, region, grey)?.features)
     }
 
     /// Runs a preprocessed input.
@@ -219,5 +234,25 @@ impl Backbone {
             features: models::output_f32(&out, 0, file)?.to_vec(),
             logits: models::output_f32(&out, 1, file)?.to_vec(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grey_input_puts_the_luma_in_every_channel() {
+        let img = RgbImage::from_pixel(2, 1, image::Rgb([200, 100, 50]));
+        let luma = 0.299 * 200.0 + 0.587 * 100.0 + 0.114 * 50.0;
+        let grey = to_input(&img, true);
+        let colour = to_input(&img, false);
+        for c in 0..3 {
+            let expect = (luma / 255.0 - MEAN[c]) / STD[c];
+            assert!((grey[c * 2] - expect).abs() < 1e-5);
+            assert!((grey[c * 2 + 1] - expect).abs() < 1e-5);
+        }
+        assert!((colour[0] - (200.0 / 255.0 - MEAN[0]) / STD[0]).abs() < 1e-5);
+        assert!((colour[4] - (50.0 / 255.0 - MEAN[2]) / STD[2]).abs() < 1e-5);
     }
 }

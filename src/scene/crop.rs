@@ -1,8 +1,12 @@
 //! What the classifier looks at: the whole frame, or the region around the
 //! largest face (with a margin) when the frame has one.
 
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
+use super::backbone::Backbone;
+use super::features::Features;
+use super::SceneError;
 use crate::face::Detection;
 use crate::geometry::BoundingBox;
 
@@ -46,13 +50,15 @@ impl std::fmt::Display for CropMode {
     }
 }
 
-/// The crop rule: a head is only valid on features cropped the way its
-/// training features were, so the head file records it.
+/// What the classifier looks at: a head is only valid on features made the
+/// way its training features were, so the head and negatives files record it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CropSpec {
     pub mode: CropMode,
     /// Fraction of the face box's side added on every side.
     pub margin: f32,
+    /// The region in grey (luma in all three channels) instead of colour.
+    pub grey: bool,
 }
 
 impl CropSpec {
@@ -60,6 +66,28 @@ impl CropSpec {
         Self {
             mode: CropMode::WholeFrame,
             margin: 0.0,
+            grey: false,
+        }
+    }
+
+    /// The features of `image` as this rule sees it, and the region used.
+    pub fn features(
+        &self,
+        backbone: &mut Backbone,
+        image: &RgbImage,
+        faces: &[Detection],
+    ) -> Result<(Features, Region), SceneError> {
+        let region = self.region(image.width(), image.height(), faces);
+        let features = backbone.features(image, region.bbox, self.grey)?;
+        Ok((features, region))
+    }
+
+    /// `mode`, margin and colour, for messages.
+    pub fn describe(&self) -> String {
+        let colour = if self.grey { "grey" } else { "colour" };
+        match self.mode {
+            CropMode::WholeFrame => format!("whole_frame, {colour}"),
+            CropMode::LargestFace => format!("largest_face margin {}, {colour}", self.margin),
         }
     }
 
@@ -138,6 +166,7 @@ mod tests {
         let spec = CropSpec {
             mode: CropMode::LargestFace,
             margin: 0.5,
+            grey: false,
         };
         let r = spec.region(
             400,

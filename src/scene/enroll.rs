@@ -93,11 +93,11 @@ impl SceneEnroller {
             return Ok(false);
         }
         let t = Instant::now();
-        let region = self
+        let (features, _) = self
             .config
             .crop_spec()
-            .region(image.width(), image.height(), faces);
-        self.owner.push(self.backbone.features(image, region.bbox)?);
+            .features(&mut self.backbone, image, faces)?;
+        self.owner.push(features);
         self.feature_time += t.elapsed();
         Ok(true)
     }

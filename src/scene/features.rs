@@ -9,7 +9,7 @@
 //! u32         feature dimension (1280)
 //! str         backbone file name      (str = u32 length + UTF-8)
 //! [u8; 32]    backbone SHA-256: features of another backbone are refused
-//! u8, f32     crop mode code and face margin the features were made with
+//! u8, f32, u8 crop mode code, face margin and grey flag the features were made with
 //! u32         number of sources; per source: u8 class, str name, u32 count
 //! f16 * dim * total count     the vectors, source after source
 //! [u8; 32]    SHA-256 of everything above
@@ -182,6 +182,7 @@ impl NegativeSet {
         self.backbone.write(&mut w);
         w.u8(self.crop.mode.code());
         w.f32(self.crop.margin);
+        w.u8(self.crop.grey as u8);
         w.u32(self.sources.len() as u32);
         for s in &self.sources {
             w.u8(s.class.index() as u8);
@@ -218,6 +219,11 @@ impl NegativeSet {
         let backbone = BackboneId::read(&mut r)?;
         let mode = CropMode::from_code(r.u8()?).ok_or_else(|| r.error("unknown crop mode"))?;
         let margin = r.f32()?;
+        let grey = match r.u8()? {
+            0 => false,
+            1 => true,
+            other => return Err(r.error(format!("bad grey flag {other}"))),
+        };
         let n_sources = r.u32()? as usize;
         let mut sources = Vec::new();
         for _ in 0..n_sources {
@@ -244,7 +250,7 @@ impl NegativeSet {
         r.finish()?;
         let set = Self {
             backbone,
-            crop: CropSpec { mode, margin },
+            crop: CropSpec { mode, margin, grey },
             sources,
             samples,
         };

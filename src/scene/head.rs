@@ -8,7 +8,7 @@
 //! u32, u32    feature dimension (1280), class count (3)
 //! str         backbone file name      (str = u32 length + UTF-8)
 //! [u8; 32]    backbone SHA-256: a head is refused with any other backbone
-//! u8, f32     crop mode code and face margin of the training features
+//! u8, f32, u8 crop mode code, face margin and grey flag of the training features
 //! u32 * 3     training samples per class (owner, others, objects)
 //! f32 * dim   feature mean;  f32 * dim   1 / standard deviation
 //! f32 * 3 * dim  weights (class-major);  f32 * 3  biases
@@ -145,6 +145,7 @@ impl Head {
         self.backbone.write(&mut w);
         w.u8(self.crop.mode.code());
         w.f32(self.crop.margin);
+        w.u8(self.crop.grey as u8);
         for n in self.counts.0 {
             w.u32(n);
         }
@@ -186,6 +187,11 @@ impl Head {
         let backbone = BackboneId::read(&mut r)?;
         let mode = CropMode::from_code(r.u8()?).ok_or_else(|| r.error("unknown crop mode"))?;
         let margin = r.f32()?;
+        let grey = match r.u8()? {
+            0 => false,
+            1 => true,
+            other => return Err(r.error(format!("bad grey flag {other}"))),
+        };
         let mut counts = [0u32; SceneClass::COUNT];
         for c in counts.iter_mut() {
             *c = r.u32()?;
@@ -206,7 +212,7 @@ impl Head {
         }
         Ok(Self {
             backbone,
-            crop: CropSpec { mode, margin },
+            crop: CropSpec { mode, margin, grey },
             model: LinearSoftmax {
                 norm: Normalisation { mean, inv_std },
                 weights,

@@ -91,6 +91,7 @@ pub struct SceneConfig {
     pub backbone: BackboneVariant,
     pub crop: CropMode,
     pub face_margin: f32,
+    pub grey: bool,
     pub head_file: String,
     pub enroll_frames: usize,
     pub min_owner_frames: usize,
@@ -105,8 +106,9 @@ impl Default for SceneConfig {
             every_n_frames: 5,
             top_k: 5,
             backbone: BackboneVariant::Fp32,
-            crop: CropMode::WholeFrame,
+            crop: CropMode::LargestFace,
             face_margin: 0.5,
+            grey: true,
             head_file: String::new(),
             enroll_frames: 40,
             min_owner_frames: 20,
@@ -172,6 +174,7 @@ impl SceneConfig {
                 CropMode::WholeFrame => 0.0,
                 CropMode::LargestFace => self.face_margin,
             },
+            grey: self.grey,
         }
     }
 
@@ -281,8 +284,7 @@ impl SceneClassifier {
     ) -> Result<SceneVerdict, SceneError> {
         match &self.head {
             Some(head) => {
-                let region = head.crop.region(image.width(), image.height(), faces);
-                let features = self.backbone.features(image, region.bbox)?;
+                let (features, _) = head.crop.features(&mut self.backbone, image, faces)?;
                 Ok(head.scores(&features).to_verdict())
             }
             None => {

@@ -66,8 +66,8 @@ pub fn train_head(
     if negatives.crop != crop {
         return Err(SceneError::CropMismatch {
             what: "the bundled negatives".into(),
-            made_with: format!("{} margin {}", negatives.crop.mode, negatives.crop.margin),
-            wanted: format!("{} margin {}", crop.mode, crop.margin),
+            made_with: negatives.crop.describe(),
+            wanted: crop.describe(),
         });
     }
     let mut samples: Vec<&Sample> = negatives.samples.iter().collect();
