@@ -693,9 +693,12 @@ pub fn evaluate(
                 Some(n) => thin_negatives(&negatives, n),
                 None => negatives,
             };
+            // As at enrollment: an owner frame with no face found is not used
+            // (known only when the crop rule looks for faces).
             let owner: Vec<Features> = featurizer
                 .all(&owner_images)?
                 .into_iter()
+                .filter(|f| f.face_region || !crop.needs_faces())
                 .map(|f| f.features)
                 .collect();
             let (head, fit_report) =
