@@ -11,7 +11,7 @@ use crate::frame::Frame;
 use crate::models::{self, ModelStore};
 use crate::pipeline::edge::EdgePolicy;
 use crate::pipeline::{Consumer, FrontStage, Pipeline, PipelineOptions};
-use crate::scene::ImageNetScene;
+use crate::scene::{SceneClassifier, SceneStage};
 use crate::track::Tracker;
 use crate::update::Analysis;
 
@@ -63,7 +63,18 @@ pub fn build_pipeline(config: &Config, spec: &SourceSpec) -> Result<(Pipeline, P
         )?));
     }
     if config.scene.enabled {
-        consumers.push(Box::new(ImageNetScene::new(&store, &config.scene)?));
+        // The head is beside the gallery (or scene.head_file). No state
+        // directory at all only means no head: ImageNet classes are reported.
+        let state = config.verify.paths(&config.unlock).map(|p| p.dir);
+        if let Err(e) = &state {
+            log::warn!("scene: {e}: no head can be found");
+        }
+        let head = config.scene.head_path(state.ok().as_deref());
+        let classifier = SceneClassifier::new(&store, &config.scene, head.as_deref())?;
+        if classifier.needs_faces() {
+            log::warn!("scene: the head looks at faces but face detection is off: whole frames are classified");
+        }
+        consumers.push(Box::new(SceneStage::new(classifier, &config.scene)));
     }
     let live = !spec.is_replay() || config.capture.realtime;
     let frame_policy = if live || config.pipeline.replay_policy == ReplayPolicy::Drop {

@@ -70,10 +70,11 @@ pub enum ModelId {
     Emotion,
     EmotionFaceApi,
     SceneFp32,
+    SceneInt8,
 }
 
 impl ModelId {
-    pub const ALL: [ModelId; 7] = [
+    pub const ALL: [ModelId; 8] = [
         ModelId::PNet,
         ModelId::RNet,
         ModelId::ONet,
@@ -81,6 +82,7 @@ impl ModelId {
         ModelId::Emotion,
         ModelId::EmotionFaceApi,
         ModelId::SceneFp32,
+        ModelId::SceneInt8,
     ];
 
     pub fn spec(self) -> &'static ModelSpec {
@@ -92,6 +94,7 @@ impl ModelId {
             ModelId::Emotion => &EMOTION,
             ModelId::EmotionFaceApi => &EMOTION_FACEAPI,
             ModelId::SceneFp32 => &SCENE_FP32,
+            ModelId::SceneInt8 => &SCENE_INT8,
         }
     }
 }
@@ -256,6 +259,14 @@ pub static SCENE_FP32: ModelSpec = ModelSpec {
             shape: &[Any, Fixed(1000)],
         },
     ],
+    probe_shape: &[1, 3, 224, 224],
+};
+
+pub static SCENE_INT8: ModelSpec = ModelSpec {
+    file: "mobilenet_v2_int8.onnx",
+    role: "MobileNetV2 backbone (scene), int8 QDQ",
+    input: SCENE_FP32.input,
+    outputs: SCENE_FP32.outputs,
     probe_shape: &[1, 3, 224, 224],
 };
 

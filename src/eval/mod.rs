@@ -3,6 +3,7 @@
 pub mod detect;
 pub mod detect_metrics;
 pub mod emotion;
+pub mod scene;
 pub mod verify;
 
 use clap::{Args, Subcommand};
@@ -21,6 +22,8 @@ pub enum EvalCommand {
     Emotion(emotion::EmotionEvalArgs),
     /// Face verification on a folder of identities (one sub-folder per person).
     Verify(verify::VerifyEvalArgs),
+    /// Owner / others / objects scene head: k-fold (--data) or enrollment (--enroll, --test).
+    Scene(scene::SceneEvalArgs),
 }
 
 /// Runs an evaluation with the loaded config.
@@ -29,5 +32,10 @@ pub fn run(config: &crate::config::Config, args: &EvalArgs) -> anyhow::Result<()
         EvalCommand::Detect(a) => detect::run(config, a),
         EvalCommand::Emotion(a) => emotion::run(config, a).map(|_| ()).map_err(Into::into),
         EvalCommand::Verify(a) => verify::run(config, a),
+        EvalCommand::Scene(a) => {
+            config.validate()?;
+            scene::run(config, a)?;
+            Ok(())
+        }
     }
 }

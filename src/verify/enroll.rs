@@ -201,6 +201,15 @@ pub fn run(config: &Config, args: &EnrollArgs) -> anyhow::Result<()> {
     let mut detector = crate::app::face_finder(&store, config, None)?;
     let mut embedder = NetEmbedder::new(&store)?;
     let mut enroller = Enroller::new(&config.verify, existing);
+    // The scene head (owner / others / objects) learns from the same frames.
+    let mut scene = if config.scene.enabled {
+        Some(crate::scene::enroll::SceneEnroller::new(
+            &store,
+            &config.scene,
+        )?)
+    } else {
+        None
+    };
     let frames = args.frames.unwrap_or(config.verify.enroll_frames);
     let bar = ProgressBar::new(frames as u64);
     bar.set_style(
@@ -219,9 +228,15 @@ pub fn run(config: &Config, args: &EnrollArgs) -> anyhow::Result<()> {
         let dets = detector.find(&frame.image)?;
         let origin = format!("{spec}#{}", frame.seq);
         enroller.offer(&frame.image, &dets, &mut embedder, origin)?;
+        if let Some(s) = scene.as_mut() {
+            s.offer(&frame.image, &dets)?;
+        }
         bar.inc(1);
         bar.set_message(format!("kept {}", enroller.summary.kept.len()));
-        if enroller.is_full() {
+        let scene_done = scene
+            .as_ref()
+            .is_none_or(|s| s.owner_frames() >= config.scene.enroll_frames);
+        if enroller.is_full() && scene_done {
             break;
         }
     }
@@ -242,5 +257,15 @@ pub fn run(config: &Config, args: &EnrollArgs) -> anyhow::Result<()> {
         "enrolled {name}: {n} new templates in {}",
         paths.gallery.display()
     );
+    if let Some(s) = scene {
+        let head_path = config
+            .scene
+            .head_path(Some(&paths.dir))
+            .unwrap_or_else(|| paths.dir.join(crate::scene::HEAD_FILE));
+        let (_, report) = s.finish(&head_path).with_context(|| {
+            format!("{name} is enrolled for verification, but the scene head was not trained")
+        })?;
+        println!("{}; saved to {}", report.to_text(), head_path.display());
+    }
     Ok(())
 }

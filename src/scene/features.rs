@@ -1,0 +1,260 @@
+//! Backbone feature vectors, the three scene classes, and the bundled
+//! negatives file (`models/scene_negatives*.bin`): precomputed features of
+//! other people and of scenes without people, trained against at enrollment.
+//!
+//! File layout (little-endian), version 1:
+//! ```text
+//! "VGSCNEG1"  magic
+//! u32         format version (1)
+//! u32         feature dimension (1280)
+//! str         backbone file name      (str = u32 length + UTF-8)
+//! [u8; 32]    backbone SHA-256: features of another backbone are refused
+//! u8, f32, u8 crop mode code, face margin and grey flag the features were made with
+//! u32         number of sources; per source: u8 class, str name, u32 count
+//! f16 * dim * total count     the vectors, source after source
+//! [u8; 32]    SHA-256 of everything above
+//! ```
+
+use std::path::Path;
+
+use super::backbone::{BackboneId, FEATURE_DIM};
+use super::crop::{CropMode, CropSpec};
+use super::file::{self, Reader, Writer};
+use super::SceneError;
+
+const MAGIC: &[u8; 8] = b"VGSCNEG1";
+pub const NEGATIVES_VERSION: u32 = 1;
+
+/// The classes of the scene head, in output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SceneClass {
+    Owner,
+    Others,
+    Objects,
+}
+
+impl SceneClass {
+    pub const ALL: [SceneClass; 3] = [SceneClass::Owner, SceneClass::Others, SceneClass::Objects];
+    pub const COUNT: usize = 3;
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn from_index(i: usize) -> Option<Self> {
+        Self::ALL.get(i).copied()
+    }
+
+    /// The label shown in events and the overlay (also the folder name of a data set).
+    pub fn label(self) -> &'static str {
+        match self {
+            SceneClass::Owner => "owner",
+            SceneClass::Others => "others",
+            SceneClass::Objects => "objects",
+        }
+    }
+}
+
+impl std::fmt::Display for SceneClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One backbone feature vector: 1280 finite values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features(Vec<f32>);
+
+impl Features {
+    pub fn new(values: Vec<f32>) -> Result<Self, SceneError> {
+        if values.len() != FEATURE_DIM {
+            return Err(SceneError::Features(format!(
+                "a feature vector has {} values, expected {FEATURE_DIM}",
+                values.len()
+            )));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(SceneError::Features(format!(
+                "feature {i} is {} (not a finite number)",
+                values[i]
+            )));
+        }
+        Ok(Self(values))
+    }
+
+    pub fn as_slice(&self) -> &[f32] {
+        &self.0
+    }
+}
+
+/// A feature vector with its class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub class: SceneClass,
+    pub features: Features,
+}
+
+/// Where a group of bundled vectors came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegativeSource {
+    pub class: SceneClass,
+    /// e.g. "att", "fer_happy", "natural_car".
+    pub name: String,
+    pub count: usize,
+}
+
+/// The bundled negatives: other people and objects, as features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegativeSet {
+    pub backbone: BackboneId,
+    pub crop: CropSpec,
+    pub sources: Vec<NegativeSource>,
+    /// Source after source, in the order of `sources`.
+    pub samples: Vec<Sample>,
+}
+
+impl NegativeSet {
+    /// Builds a set from samples named by source; samples of one source are
+    /// grouped (first-seen order of sources is kept).
+    pub fn from_named(
+        backbone: BackboneId,
+        crop: CropSpec,
+        named: Vec<(String, Sample)>,
+    ) -> Result<Self, SceneError> {
+        let mut sources: Vec<NegativeSource> = Vec::new();
+        let mut groups: Vec<Vec<Sample>> = Vec::new();
+        for (name, s) in named {
+            if s.class == SceneClass::Owner {
+                return Err(SceneError::Features(format!(
+                    "negative source {name} is labelled owner"
+                )));
+            }
+            match sources.iter().position(|x| x.name == name) {
+                Some(i) if sources[i].class == s.class => {
+                    sources[i].count += 1;
+                    groups[i].push(s);
+                }
+                Some(_) => {
+                    return Err(SceneError::Features(format!(
+                        "negative source {name} has samples of two classes"
+                    )))
+                }
+                None => {
+                    sources.push(NegativeSource {
+                        class: s.class,
+                        name,
+                        count: 1,
+                    });
+                    groups.push(vec![s]);
+                }
+            }
+        }
+        let set = Self {
+            backbone,
+            crop,
+            sources,
+            samples: groups.into_iter().flatten().collect(),
+        };
+        set.validate_classes(Path::new("<in memory>"))?;
+        Ok(set)
+    }
+
+    pub fn count(&self, class: SceneClass) -> usize {
+        self.samples.iter().filter(|s| s.class == class).count()
+    }
+
+    fn validate_classes(&self, path: &Path) -> Result<(), SceneError> {
+        for class in [SceneClass::Others, SceneClass::Objects] {
+            if self.count(class) == 0 {
+                return Err(SceneError::File {
+                    path: path.to_path_buf(),
+                    message: format!("no negatives of class {class}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(MAGIC);
+        w.u32(NEGATIVES_VERSION);
+        w.u32(FEATURE_DIM as u32);
+        self.backbone.write(&mut w);
+        w.u8(self.crop.mode.code());
+        w.f32(self.crop.margin);
+        w.u8(self.crop.grey as u8);
+        w.u32(self.sources.len() as u32);
+        for s in &self.sources {
+            w.u8(s.class.index() as u8);
+            w.str(&s.name);
+            w.u32(s.count as u32);
+        }
+        for s in &self.samples {
+            w.f16s(s.features.as_slice());
+        }
+        w.finish()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), SceneError> {
+        file::write_atomic(path, &self.to_bytes())
+    }
+
+    pub fn load(path: &Path) -> Result<Self, SceneError> {
+        Self::from_bytes(path, &file::read(path)?)
+    }
+
+    /// Parses and validates a negatives file (`path` only names it in errors).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self, SceneError> {
+        let mut r = Reader::open(path, bytes, MAGIC)?;
+        let version = r.u32()?;
+        if version != NEGATIVES_VERSION {
+            return Err(r.error(format!(
+                "format version {version}, this build reads {NEGATIVES_VERSION}"
+            )));
+        }
+        let dim = r.u32()? as usize;
+        if dim != FEATURE_DIM {
+            return Err(r.error(format!("feature dimension {dim}, expected {FEATURE_DIM}")));
+        }
+        let backbone = BackboneId::read(&mut r)?;
+        let mode = CropMode::from_code(r.u8()?).ok_or_else(|| r.error("unknown crop mode"))?;
+        let margin = r.f32()?;
+        let grey = match r.u8()? {
+            0 => false,
+            1 => true,
+            other => return Err(r.error(format!("bad grey flag {other}"))),
+        };
+        let n_sources = r.u32()? as usize;
+        let mut sources = Vec::new();
+        for _ in 0..n_sources {
+            let code = r.u8()? as usize;
+            let class = SceneClass::from_index(code)
+                .filter(|c| *c != SceneClass::Owner)
+                .ok_or_else(|| r.error(format!("bad class code {code}")))?;
+            let name = r.str()?;
+            let count = r.u32()? as usize;
+            sources.push(NegativeSource { class, name, count });
+        }
+        let mut samples = Vec::new();
+        for s in &sources {
+            for i in 0..s.count {
+                let values = r.f16s(FEATURE_DIM)?;
+                let features = Features::new(values)
+                    .map_err(|e| r.error(format!("source {} vector {i}: {e}", s.name)))?;
+                samples.push(Sample {
+                    class: s.class,
+                    features,
+                });
+            }
+        }
+        r.finish()?;
+        let set = Self {
+            backbone,
+            crop: CropSpec { mode, margin, grey },
+            sources,
+            samples,
+        };
+        set.validate_classes(path)?;
+        Ok(set)
+    }
+}
