@@ -14,7 +14,11 @@ use crate::models::{self, ModelId, ModelStore};
 use crate::present::{EventWriter, OverlayWindow, Present};
 
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, about = "Real-time face understanding on the CPU of a small board")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Real-time face understanding on the CPU of a small board"
+)]
 pub struct Cli {
     /// Config file (default: $VIGIL_CONFIG, ./config/vigil.toml, /etc/vigil/vigil.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
@@ -29,11 +33,13 @@ pub enum Command {
     Run(RunArgs),
     /// Check every model: checksum, shapes, load and plan time.
     Models(ModelsArgs),
+    /// Measure per-model and per-stage latency, end-to-end FPS and memory.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
+    /// auto, camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
     #[arg(long, value_name = "SPEC")]
     pub source: Option<String>,
     /// No window: write JSON-lines events (to stdout unless --events).
@@ -87,15 +93,20 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run(cli.config.as_ref(), args),
         Command::Models(args) => list_models(cli.config.as_ref(), args),
+        Command::Bench(args) => bench(cli.config.as_ref(), args),
     }
 }
 
 fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {
     let config = run_config(config_path, args)?;
-    let spec = SourceSpec::parse(&config.capture.source)?;
+    let spec = SourceSpec::parse(&config.capture.source)?.resolve();
     let (pipeline, options) = app::build_pipeline(&config, &spec)?;
 
-    let headless = config.present.headless;
+    let mut headless = config.present.headless;
+    if !headless && !display_available() {
+        log::warn!("no display (DISPLAY is not set): running headless, events on stdout");
+        headless = true;
+    }
     let events = if headless || args.events.is_some() {
         Some(EventWriter::open(&config.present.events)?)
     } else {
@@ -122,6 +133,21 @@ fn run(config_path: Option<&PathBuf>, args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn bench(config_path: Option<&PathBuf>, args: &crate::bench::BenchArgs) -> anyhow::Result<()> {
+    let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
+    let report = crate::bench::run(config, args)?;
+    print!("{}", crate::bench::to_text(&report));
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    Ok(())
+}
+
+/// Whether a window can be opened (minifb uses X11).
+fn display_available() -> bool {
+    cfg!(feature = "window") && std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+}
+
 fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Result<()> {
     let (config, _) = Config::load(config_path.map(|p| p.as_path()))?;
     let dir = match &args.dir {
@@ -144,7 +170,12 @@ fn list_models(config_path: Option<&PathBuf>, args: &ModelsArgs) -> anyhow::Resu
                     c.plan_time.as_secs_f64() * 1e3,
                     c.run_time.as_secs_f64() * 1e3
                 );
-                println!("      {}: in {}  out {}", r.role, c.input, c.outputs.join(", "));
+                println!(
+                    "      {}: in {}  out {}",
+                    r.role,
+                    c.input,
+                    c.outputs.join(", ")
+                );
             }
             Err(e) => {
                 failed += 1;

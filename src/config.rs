@@ -61,7 +61,7 @@ pub struct CaptureConfig {
 impl Default for CaptureConfig {
     fn default() -> Self {
         Self {
-            source: "camera".into(),
+            source: "auto".into(),
             width: 640,
             height: 480,
             fps: 30,
@@ -207,7 +207,10 @@ impl Config {
         positive("capture.height", c.height as f64)?;
         positive("capture.fps", c.fps as f64)?;
         positive("capture.replay_fps", c.replay_fps)?;
-        positive("pipeline.channel_capacity", self.pipeline.channel_capacity as f64)?;
+        positive(
+            "pipeline.channel_capacity",
+            self.pipeline.channel_capacity as f64,
+        )?;
         positive("pipeline.stats_interval_s", self.pipeline.stats_interval_s)?;
         positive("present.window_scale", self.present.window_scale as f64)?;
         self.scene.validate()?;
@@ -292,7 +295,9 @@ mod tests {
 
     #[test]
     fn bad_value_names_the_key() {
-        let err = parse("[capture]\nwidth = \"wide\"\n").unwrap_err().to_string();
+        let err = parse("[capture]\nwidth = \"wide\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("capture.width"), "{err}");
     }
 

@@ -111,7 +111,12 @@ impl BoundingBox {
     pub fn expand(&self, fraction: f32) -> Self {
         let dx = self.w * fraction;
         let dy = self.h * fraction;
-        Self::new(self.x - dx, self.y - dy, self.w + 2.0 * dx, self.h + 2.0 * dy)
+        Self::new(
+            self.x - dx,
+            self.y - dy,
+            self.w + 2.0 * dx,
+            self.h + 2.0 * dy,
+        )
     }
 
     /// The part of the box inside a `width` x `height` image (may be empty).

@@ -6,6 +6,7 @@
 //! type with a `process`-style method.
 
 pub mod app;
+pub mod bench;
 pub mod capture;
 pub mod cli;
 pub mod config;

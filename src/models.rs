@@ -302,7 +302,10 @@ pub fn search_dirs(exe: Option<&Path>) -> Vec<PathBuf> {
     if !dirs.contains(&installed) {
         dirs.push(installed);
     }
-    dirs.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")));
+    dirs.push(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models"
+    )));
     dirs
 }
 
@@ -416,7 +419,9 @@ impl Model {
     /// Checks input and output names and the declared ranks and fixed dimensions.
     fn check_interface(&self) -> Result<(), ModelError> {
         let m = &self.inference;
-        let inputs = m.input_outlets().map_err(|e| self.interface_error(e.to_string()))?;
+        let inputs = m
+            .input_outlets()
+            .map_err(|e| self.interface_error(e.to_string()))?;
         if inputs.len() != 1 {
             return Err(self.interface_error(format!("expected 1 input, found {}", inputs.len())));
         }

@@ -117,6 +117,20 @@ mod imp {
     }
 }
 
+/// True when at least one camera is attached (and readable by this user).
+pub fn camera_available() -> bool {
+    #[cfg(feature = "camera")]
+    {
+        nokhwa::query(nokhwa::utils::ApiBackend::Auto)
+            .map(|devices| !devices.is_empty())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "camera"))]
+    {
+        false
+    }
+}
+
 /// The parts of the capture config the camera needs.
 #[cfg(feature = "camera")]
 #[derive(Debug, Clone, Copy)]

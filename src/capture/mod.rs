@@ -26,7 +26,7 @@ pub const DEMO_FPS: f64 = 30.0;
 
 #[derive(Debug, Error)]
 pub enum CaptureError {
-    #[error("unknown source `{0}`: use camera[:INDEX], dir:PATH, video:PATH or demo")]
+    #[error("unknown source `{0}`: use auto, camera[:INDEX], dir:PATH, video:PATH or demo")]
     BadSpec(String),
     #[error("camera support is not compiled in (build with the `camera` feature)")]
     CameraDisabled,
@@ -87,6 +87,8 @@ impl FrameSource for Box<dyn FrameSource> {
 /// A parsed `--source` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceSpec {
+    /// The first camera if one is attached, else the demo clip.
+    Auto,
     Camera(u32),
     Dir(PathBuf),
     Video(PathBuf),
@@ -101,6 +103,7 @@ impl SourceSpec {
             None => (spec, None),
         };
         match (scheme, rest) {
+            ("auto", None) => Ok(SourceSpec::Auto),
             ("camera", None) => Ok(SourceSpec::Camera(0)),
             ("camera", Some(i)) => i.parse().map(SourceSpec::Camera).map_err(|_| bad()),
             ("dir", Some(p)) if !p.is_empty() => Ok(SourceSpec::Dir(PathBuf::from(p))),
@@ -110,14 +113,28 @@ impl SourceSpec {
         }
     }
 
+    /// `Auto` resolved: the first camera when one is attached, else the demo.
+    pub fn resolve(self) -> Self {
+        match self {
+            SourceSpec::Auto if camera::camera_available() => SourceSpec::Camera(0),
+            SourceSpec::Auto => {
+                log::info!("no camera found: playing the demo clip");
+                SourceSpec::Demo
+            }
+            other => other,
+        }
+    }
+
+    /// True unless the frames come from a camera (an unresolved `Auto` may).
     pub fn is_replay(&self) -> bool {
-        !matches!(self, SourceSpec::Camera(_))
+        !matches!(self, SourceSpec::Camera(_) | SourceSpec::Auto)
     }
 }
 
 impl fmt::Display for SourceSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SourceSpec::Auto => f.write_str("auto"),
             SourceSpec::Camera(i) => write!(f, "camera:{i}"),
             SourceSpec::Dir(p) => write!(f, "dir:{}", p.display()),
             SourceSpec::Video(p) => write!(f, "video:{}", p.display()),
@@ -146,7 +163,8 @@ pub fn open(
     config: &CaptureConfig,
     models_dir: &Path,
 ) -> Result<Box<dyn FrameSource>, CaptureError> {
-    let source: Box<dyn FrameSource> = match spec {
+    let source: Box<dyn FrameSource> = match &spec.clone().resolve() {
+        SourceSpec::Auto => return Err(CaptureError::BadSpec("auto".into())),
         SourceSpec::Camera(index) => Box::new(CameraSource::open(*index, config)?),
         SourceSpec::Dir(path) => Box::new(DirSource::open(path, config.replay_fps)?),
         SourceSpec::Video(path) => Box::new(VideoSource::open(path)?),
@@ -165,8 +183,12 @@ mod tests {
 
     #[test]
     fn parses_every_scheme() {
+        assert_eq!(SourceSpec::parse("auto").unwrap(), SourceSpec::Auto);
         assert_eq!(SourceSpec::parse("camera").unwrap(), SourceSpec::Camera(0));
-        assert_eq!(SourceSpec::parse("camera:2").unwrap(), SourceSpec::Camera(2));
+        assert_eq!(
+            SourceSpec::parse("camera:2").unwrap(),
+            SourceSpec::Camera(2)
+        );
         assert_eq!(
             SourceSpec::parse("dir:a/b").unwrap(),
             SourceSpec::Dir("a/b".into())

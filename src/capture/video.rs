@@ -193,12 +193,13 @@ impl FrameSource for VideoSource {
             }
             return Ok(None);
         }
-        let image = RgbImage::from_raw(self.info.width, self.info.height, buf).ok_or_else(|| {
-            CaptureError::Video {
-                path: self.path.clone(),
-                message: "frame buffer size mismatch".into(),
-            }
-        })?;
+        let image =
+            RgbImage::from_raw(self.info.width, self.info.height, buf).ok_or_else(|| {
+                CaptureError::Video {
+                    path: self.path.clone(),
+                    message: "frame buffer size mismatch".into(),
+                }
+            })?;
         let media_time = Duration::from_secs_f64(self.seq as f64 / self.info.fps);
         let frame = Frame::new(self.seq, media_time, image);
         self.seq += 1;
@@ -238,7 +239,10 @@ mod tests {
     #[test]
     fn parses_frame_rates() {
         assert_eq!(parse_rate("30/1"), Some(30.0));
-        assert_eq!(parse_rate("30000/1001").map(|r| (r * 100.0).round()), Some(2997.0));
+        assert_eq!(
+            parse_rate("30000/1001").map(|r| (r * 100.0).round()),
+            Some(2997.0)
+        );
         assert_eq!(parse_rate("0/0"), None);
         assert_eq!(parse_rate("25"), Some(25.0));
     }

@@ -114,6 +114,11 @@ impl<T> EdgeRx<T> {
         })
     }
 
+    /// The underlying receiver, for `select!` over several edges.
+    pub(crate) fn receiver(&self) -> &Receiver<T> {
+        &self.rx
+    }
+
     /// Items discarded at this edge so far.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

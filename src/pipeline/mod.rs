@@ -9,8 +9,9 @@
 //! Every arrow is a bounded channel. Frame edges follow the source: a live
 //! source (camera, `--realtime`) drops the stalest frame when a stage is busy
 //! ("latest frame wins", counted per stage); a replay run as fast as possible
-//! makes the source wait instead, so every frame is processed. Verdicts to the
-//! presenter are never dropped (the presenter only draws and writes).
+//! makes the source wait instead, so every frame is processed. Analysed frames
+//! reach the presenter on an edge of the same kind; verdicts have their own
+//! edge and are never dropped (the presenter only draws and writes).
 
 pub mod edge;
 pub mod stats;
@@ -172,6 +173,7 @@ impl Pipeline {
 
         let (frame_tx, frame_rx) = edge::<Frame>(opts.capacity, opts.frame_policy);
         let (update_tx, update_rx) = edge::<Update>(UPDATE_CAPACITY, EdgePolicy::Block);
+        let (shown_tx, shown_rx) = edge::<Update>(opts.capacity, opts.frame_policy);
         let front_monitor = StageMonitor::new(front.name(), frame_rx.dropped_counter());
         let mut consumer_edges = Vec::new();
         let mut consumer_rxs = Vec::new();
@@ -182,6 +184,8 @@ impl Pipeline {
             consumer_edges.push(tx);
             consumer_rxs.push(rx);
         }
+        let present_monitor = StageMonitor::new("present", shown_rx.dropped_counter());
+        monitors.push(present_monitor.clone());
         let captured = AtomicU64::new(0);
         let started = Instant::now();
 
@@ -206,7 +210,6 @@ impl Pipeline {
             }
             {
                 let shared = &shared;
-                let update_tx = update_tx.clone();
                 let monitor = front_monitor.clone();
                 handles.push((
                     front.name().to_string(),
@@ -217,7 +220,7 @@ impl Pipeline {
                                 &mut *front,
                                 frame_rx,
                                 consumer_edges,
-                                update_tx,
+                                shown_tx,
                                 &monitor,
                                 shared,
                             )
@@ -243,8 +246,18 @@ impl Pipeline {
             }
             drop(update_tx);
 
-            let presented = present_loop(presenter, &update_rx, &monitors, opts, &shared, started);
+            let presented = present_loop(
+                presenter,
+                &shown_rx,
+                &update_rx,
+                &monitors,
+                &present_monitor,
+                opts,
+                &shared,
+                started,
+            );
             drop(update_rx);
+            drop(shown_rx);
 
             for (name, handle) in handles {
                 match handle {
@@ -283,6 +296,21 @@ impl Pipeline {
         finish?;
         Ok(summary)
     }
+}
+
+/// Runs one stage step, turning a panic into an error so the run stops at
+/// once (and the unlock path, which treats any error as "locked", stays locked).
+fn guarded<T>(stage: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(Error::Pipeline(format!(
+            "the {stage} stage panicked: {what}"
+        )))
+    })
 }
 
 fn capture_loop(
@@ -327,7 +355,7 @@ fn front_loop(
 ) {
     while let Some(frame) = rx.recv() {
         let t = Instant::now();
-        let analysis = match front.process(frame) {
+        let analysis = match guarded(front.name(), || front.process(frame)) {
             Ok(a) => Arc::new(a),
             Err(e) => {
                 shared.fail(e);
@@ -336,8 +364,10 @@ fn front_loop(
         };
         monitor.record(t.elapsed());
         for c in &consumers {
-            // A consumer that has gone away has failed; its error stops the run.
-            let _ = c.send(analysis.clone());
+            // A consumer only leaves early when it failed: stop the run.
+            if c.send(analysis.clone()).is_err() {
+                shared.stop.store(true, Ordering::Release);
+            }
         }
         if updates.send(Update::Faces(analysis)).is_err() {
             return;
@@ -357,7 +387,8 @@ fn consumer_loop(
             continue;
         }
         let t = Instant::now();
-        let out = match consumer.process(&analysis) {
+        let name = consumer.name();
+        let out = match guarded(name, || consumer.process(&analysis)) {
             Ok(out) => out,
             Err(e) => {
                 shared.fail(e);
@@ -375,10 +406,13 @@ fn consumer_loop(
 
 /// Receives updates until every stage is done. Returns the end-to-end and
 /// capture-to-verdict latencies and the number of frames presented.
+#[allow(clippy::too_many_arguments)]
 fn present_loop(
     presenter: &mut dyn Presenter,
-    rx: &EdgeRx<Update>,
+    shown: &EdgeRx<Update>,
+    verdicts: &EdgeRx<Update>,
     monitors: &[Arc<StageMonitor>],
+    monitor: &StageMonitor,
     opts: &PipelineOptions,
     shared: &Shared,
     started: Instant,
@@ -391,8 +425,26 @@ fn present_loop(
     let mut last_view = Instant::now();
     let mut last_log = Instant::now();
     let mut frames_at_view = 0u64;
-    loop {
-        let received = rx.recv_timeout(PRESENTER_TICK);
+    let (mut shown_open, mut verdicts_open) = (true, true);
+    let never = crossbeam_channel::never::<Update>();
+    while shown_open || verdicts_open {
+        let shown_rx = if shown_open { shown.receiver() } else { &never };
+        let verdict_rx = if verdicts_open {
+            verdicts.receiver()
+        } else {
+            &never
+        };
+        // Verdicts first: they are rare and must never wait behind frames.
+        let received = crossbeam_channel::select_biased! {
+            recv(verdict_rx) -> m => m.map_err(|_| {
+                verdicts_open = false;
+            }),
+            recv(shown_rx) -> m => m.map_err(|_| {
+                shown_open = false;
+            }),
+            default(PRESENTER_TICK) => Err(()),
+        };
+        let idle = received.is_err() && shown_open && verdicts_open;
         let now = Instant::now();
         if now.duration_since(last_view) >= Duration::from_millis(500) {
             let dt = now.duration_since(last_view).as_secs_f64();
@@ -415,14 +467,18 @@ fn present_loop(
                     presented += 1;
                 }
                 if presenting {
-                    presenter.present(&update, &live)
+                    let t = Instant::now();
+                    let flow = presenter.present(&update, &live);
+                    if !update.is_verdict() {
+                        monitor.record(t.elapsed());
+                    }
+                    flow
                 } else {
                     Ok(Flow::Continue)
                 }
             }
-            Err(false) if presenting => presenter.idle(&live),
-            Err(false) => Ok(Flow::Continue),
-            Err(true) => break,
+            Err(()) if idle && presenting => presenter.idle(&live),
+            Err(()) => Ok(Flow::Continue),
         };
         match flow {
             Ok(Flow::Continue) => {}

@@ -101,8 +101,8 @@ impl EventWriter {
             path: self.target.clone(),
             source,
         };
-        let line = serde_json::to_string(event)
-            .map_err(|e| err(std::io::Error::other(e.to_string())))?;
+        let line =
+            serde_json::to_string(event).map_err(|e| err(std::io::Error::other(e.to_string())))?;
         writeln!(self.out, "{line}").map_err(err)?;
         self.out.flush().map_err(err)
     }
