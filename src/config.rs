@@ -186,15 +186,16 @@ impl Config {
     }
 
     /// The file to use when none is given: `$VIGIL_CONFIG`, then
-    /// `config/vigil.toml` in the working directory, then `/etc/vigil/vigil.toml`.
+    /// `config/vigil.toml` in the working directory, then the installation's
+    /// file beside the binary ([`prefix_config`]), then `/etc/vigil/vigil.toml`.
     /// `None` means built-in defaults.
     pub fn default_path() -> Option<PathBuf> {
         if let Some(p) = std::env::var_os(CONFIG_ENV) {
             return Some(PathBuf::from(p));
         }
-        [REPO_CONFIG, INSTALLED_CONFIG]
-            .iter()
-            .map(PathBuf::from)
+        let exe = std::env::current_exe().ok();
+        search_paths(exe.as_deref())
+            .into_iter()
             .find(|p| p.is_file())
     }
 
@@ -231,6 +232,38 @@ impl Config {
         self.monitor.validate()?;
         Ok(())
     }
+}
+
+/// The config files tried in order when neither `--config` nor `$VIGIL_CONFIG`
+/// is given, for a binary at `exe`.
+pub fn search_paths(exe: Option<&Path>) -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from(REPO_CONFIG)];
+    paths.extend(exe.and_then(prefix_config));
+    let installed = PathBuf::from(INSTALLED_CONFIG);
+    if !paths.contains(&installed) {
+        paths.push(installed);
+    }
+    paths
+}
+
+/// The config file of the installation a binary belongs to, found from its
+/// path: `<prefix>/bin/vigil` reads `<prefix>/etc/vigil/vigil.toml`, except
+/// that a `usr` prefix reads the `etc` beside it, as the package installs it
+/// (`/usr/bin/vigil` -> `/etc/vigil/vigil.toml`, and the same inside an
+/// unpacked package: `ROOT/usr/bin/vigil` -> `ROOT/etc/vigil/vigil.toml`).
+/// `None` when the binary is not in a `bin` directory (a `target/` build).
+pub fn prefix_config(exe: &Path) -> Option<PathBuf> {
+    let bin = exe.parent()?;
+    if bin.file_name()? != "bin" {
+        return None;
+    }
+    let prefix = bin.parent()?;
+    let root = if prefix.file_name().is_some_and(|n| n == "usr") {
+        prefix.parent()?
+    } else {
+        prefix
+    };
+    Some(root.join("etc/vigil/vigil.toml"))
 }
 
 /// Error unless `value` is finite and > 0.
@@ -282,6 +315,51 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("capture.width"), "{err}");
+    }
+
+    #[test]
+    fn installed_binary_reads_etc() {
+        let p = |s: &str| prefix_config(Path::new(s));
+        assert_eq!(p("/usr/bin/vigil"), Some("/etc/vigil/vigil.toml".into()));
+        assert_eq!(
+            p("/usr/local/bin/vigil"),
+            Some("/usr/local/etc/vigil/vigil.toml".into())
+        );
+        assert_eq!(
+            p("/opt/vigil/bin/vigil"),
+            Some("/opt/vigil/etc/vigil/vigil.toml".into())
+        );
+        // An unpacked .deb (dpkg-deb -x pkg.deb ROOT) finds its own /etc.
+        assert_eq!(
+            p("/tmp/root/usr/bin/vigil"),
+            Some("/tmp/root/etc/vigil/vigil.toml".into())
+        );
+        assert_eq!(p("/bin/vigil"), Some("/etc/vigil/vigil.toml".into()));
+        assert_eq!(p("/repo/target/release/vigil"), None);
+        assert_eq!(p("vigil"), None);
+    }
+
+    #[test]
+    fn checkout_config_comes_first_and_etc_last() {
+        let unpacked = search_paths(Some(Path::new("/tmp/root/usr/bin/vigil")));
+        assert_eq!(
+            unpacked,
+            vec![
+                PathBuf::from(REPO_CONFIG),
+                PathBuf::from("/tmp/root/etc/vigil/vigil.toml"),
+                PathBuf::from(INSTALLED_CONFIG),
+            ]
+        );
+        let installed = search_paths(Some(Path::new("/usr/bin/vigil")));
+        assert_eq!(
+            installed,
+            vec![PathBuf::from(REPO_CONFIG), PathBuf::from(INSTALLED_CONFIG)]
+        );
+        let checkout = search_paths(Some(Path::new("/repo/target/debug/vigil")));
+        assert_eq!(
+            checkout,
+            vec![PathBuf::from(REPO_CONFIG), PathBuf::from(INSTALLED_CONFIG)]
+        );
     }
 
     #[test]

@@ -301,25 +301,13 @@ pub fn resolve_dir(configured: Option<&Path>) -> Result<PathBuf, ModelError> {
     if let Some(dir) = configured {
         return Ok(dir.to_path_buf());
     }
-    let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(env) = std::env::var_os(MODELS_DIR_ENV) {
         return Ok(PathBuf::from(env));
     }
-    candidates.push(PathBuf::from("models"));
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(bin_dir) = exe.parent() {
-            candidates.push(bin_dir.join("../share/vigil/models"));
-        }
-    }
-    candidates.push(PathBuf::from(INSTALLED_MODELS_DIR));
-    candidates.push(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/models"
-    )));
-    for c in &candidates {
-        if c.join(PNET.file).is_file() {
-            return Ok(c.clone());
-        }
+    let exe = std::env::current_exe().ok();
+    let candidates = search_dirs(exe.as_deref());
+    if let Some(found) = candidates.iter().find(|c| c.join(PNET.file).is_file()) {
+        return Ok(found.clone());
     }
     Err(ModelError::NoModelsDir {
         tried: candidates
@@ -329,6 +317,26 @@ pub fn resolve_dir(configured: Option<&Path>) -> Result<PathBuf, ModelError> {
             .join(", "),
         env: MODELS_DIR_ENV,
     })
+}
+
+/// The models directories tried in order (after `$VIGIL_MODELS`) by a binary
+/// at `exe`: `./models` (a checkout), `<prefix>/share/vigil/models` for a
+/// binary in `<prefix>/bin` (an installed or unpacked package), the installed
+/// location, and last the source tree this binary was built from.
+pub fn search_dirs(exe: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("models")];
+    if let Some(prefix) = exe.and_then(Path::parent).and_then(Path::parent) {
+        dirs.push(prefix.join("share/vigil/models"));
+    }
+    let installed = PathBuf::from(INSTALLED_MODELS_DIR);
+    if !dirs.contains(&installed) {
+        dirs.push(installed);
+    }
+    dirs.push(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models"
+    )));
+    dirs
 }
 
 /// A directory of model files checked against a manifest.
@@ -789,6 +797,29 @@ mod tests {
         assert!(plan.run_f32(vec![0.5; item + 1]).is_err());
         assert!(plan.run_f32(Vec::new()).is_err());
         assert!(model.plan_any_batch(&[23, 24, 3]).is_err());
+    }
+
+    #[test]
+    fn installed_and_unpacked_layouts_find_share() {
+        let installed = search_dirs(Some(Path::new("/usr/bin/vigil")));
+        assert_eq!(installed[0], PathBuf::from("models"));
+        assert_eq!(installed[1], PathBuf::from(INSTALLED_MODELS_DIR));
+        assert_eq!(installed.len(), 3, "{installed:?}");
+        // An unpacked .deb (dpkg-deb -x pkg.deb ROOT) uses its own models first.
+        let unpacked = search_dirs(Some(Path::new("/tmp/root/usr/bin/vigil")));
+        assert_eq!(
+            &unpacked[..3],
+            &[
+                PathBuf::from("models"),
+                PathBuf::from("/tmp/root/usr/share/vigil/models"),
+                PathBuf::from(INSTALLED_MODELS_DIR)
+            ]
+        );
+        let local = search_dirs(Some(Path::new("/usr/local/bin/vigil")));
+        assert_eq!(local[1], PathBuf::from("/usr/local/share/vigil/models"));
+        // Last resort: the source tree's models (tests, `cargo run`).
+        let last = search_dirs(None).pop().unwrap();
+        assert!(last.ends_with("models") && last.is_absolute(), "{last:?}");
     }
 
     #[test]
