@@ -26,6 +26,9 @@ pub struct TrackConfig {
     pub min_iou: f32,
     /// Frames a track may go undetected (flicker, a turned head) before it ends.
     pub grace_frames: u32,
+    /// Detections a new track needs before its face is reported downstream
+    /// (1 = at once). Lone false detections last one frame: 2 removes them.
+    pub confirm_frames: u32,
 }
 
 impl Default for TrackConfig {
@@ -33,6 +36,7 @@ impl Default for TrackConfig {
         Self {
             min_iou: 0.3,
             grace_frames: 5,
+            confirm_frames: 2,
         }
     }
 }
@@ -45,6 +49,12 @@ impl TrackConfig {
             f64::from(self.grace_frames),
             0.0,
             1000.0,
+        )?;
+        in_range(
+            "track.confirm_frames",
+            f64::from(self.confirm_frames),
+            1.0,
+            100.0,
         )
     }
 }
@@ -173,6 +183,15 @@ impl Tracker {
         kept.extend(new_tracks);
         self.tracks = kept;
         TrackUpdate { faces, ended }
+    }
+
+    /// [`Tracker::update`], reporting only the faces of confirmed tracks: those
+    /// detected in at least `confirm_frames` frames (what the pipeline shows).
+    pub fn update_confirmed(&mut self, detections: &[Detection]) -> TrackUpdate {
+        let mut update = self.update(detections);
+        let need = self.config.confirm_frames;
+        update.faces.retain(|f| f.age >= need);
+        update
     }
 
     /// For each detection, the index of the track it continues.
@@ -311,6 +330,35 @@ mod tests {
             frames.iter().map(|f| ids(&t.update(f))).collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn a_lone_detection_is_not_reported_until_confirmed() {
+        let mut t = Tracker::new(&TrackConfig::default());
+        // A one-frame false detection, then nothing: never reported.
+        assert!(t
+            .update_confirmed(&[det(300.0, 10.0, 40.0)])
+            .faces
+            .is_empty());
+        assert!(t.update_confirmed(&[]).faces.is_empty());
+        // A real face: reported from its second frame on, with a stable id.
+        assert!(t
+            .update_confirmed(&[det(10.0, 10.0, 50.0)])
+            .faces
+            .is_empty());
+        let second = t.update_confirmed(&[det(11.0, 10.0, 50.0)]);
+        assert_eq!(second.faces.len(), 1);
+        let third = t.update_confirmed(&[det(12.0, 10.0, 50.0)]);
+        assert_eq!(third.faces[0].track, second.faces[0].track);
+        // confirm_frames = 1: at once.
+        let mut now = Tracker::new(&TrackConfig {
+            confirm_frames: 1,
+            ..TrackConfig::default()
+        });
+        assert_eq!(
+            now.update_confirmed(&[det(10.0, 10.0, 50.0)]).faces.len(),
+            1
+        );
     }
 
     #[test]

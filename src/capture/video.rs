@@ -118,6 +118,10 @@ impl VideoSource {
         let mut child = Command::new("ffmpeg")
             .args(["-v", "error", "-nostdin", "-i"])
             .arg(path)
+            // Every decoded frame once: the rawvideo muxer would otherwise
+            // resample variable-rate clips to their nominal rate, duplicating
+            // frames (a 6 s phone clip tagged 120 FPS became 765 frames).
+            .args(["-fps_mode", "passthrough"])
             .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -28,7 +28,7 @@ impl FrontStage for FaceFront {
 
     fn process(&mut self, frame: Frame) -> Result<Analysis> {
         let detections = self.detector.detect(&frame.image)?;
-        let update = self.tracker.update(&detections);
+        let update = self.tracker.update_confirmed(&detections);
         Ok(Analysis {
             frame,
             faces: update.faces,
