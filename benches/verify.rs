@@ -3,9 +3,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
+use vigil::align::{extract_chip, ChipTemplate};
 use vigil::geometry::{Landmarks, Point};
 use vigil::models::{resolve_dir, ModelStore};
-use vigil::verify::chip::{extract_chip, ChipTemplate};
 use vigil::verify::embed::{FaceEmbedder, NetEmbedder};
 
 fn frame() -> RgbImage {

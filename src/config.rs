@@ -46,7 +46,6 @@ pub struct Config {
     pub scene: crate::scene::SceneConfig,
     pub detect: crate::detect::DetectConfig,
     pub track: crate::track::TrackConfig,
-    pub align: crate::align::AlignConfig,
     pub verify: crate::verify::VerifyConfig,
     pub liveness: crate::verify::LivenessConfig,
     pub unlock: crate::verify::UnlockConfig,
@@ -224,7 +223,6 @@ impl Config {
         self.scene.validate()?;
         self.detect.validate()?;
         self.track.validate()?;
-        self.align.validate()?;
         self.verify.validate()?;
         self.liveness.validate()?;
         self.unlock.validate()?;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use image::RgbImage;
+use vigil::align::Similarity;
 use vigil::capture::{list_images, load_rgb};
 use vigil::config::Config;
 use vigil::face::{TrackId, TrackedFace};
@@ -15,7 +16,6 @@ use vigil::geometry::Point;
 use vigil::models::{resolve_dir, ModelStore};
 use vigil::update::Analysis;
 use vigil::verify::audit::{AuditError, AuditRecord, AuditSink};
-use vigil::verify::chip::Similarity;
 use vigil::verify::embed::{FaceEmbedder, NetEmbedder};
 use vigil::verify::enroll::Enroller;
 use vigil::verify::finder::FaceFinder;

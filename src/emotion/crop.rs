@@ -11,6 +11,7 @@
 
 use image::{GrayImage, RgbImage};
 
+use crate::align::Similarity;
 use crate::face::Detection;
 use crate::geometry::{Landmarks, Point};
 
@@ -29,67 +30,6 @@ pub const FER_TEMPLATE: [Point; 5] = [
     Point::new(0.3384, 0.7802),
     Point::new(0.6616, 0.7802),
 ];
-
-/// A similarity transform `z -> a * (z - from) + to`, points as complex numbers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Similarity {
-    /// Scale and rotation (`re + i im`).
-    pub a: (f32, f32),
-    pub from: Point,
-    pub to: Point,
-}
-
-impl Similarity {
-    /// Least-squares fit mapping `src[i]` onto `dst[i]`; `None` when `src` is
-    /// degenerate (all points equal, or not finite).
-    pub fn fit(src: &[Point], dst: &[Point]) -> Option<Self> {
-        if src.len() != dst.len() || src.is_empty() {
-            return None;
-        }
-        let n = src.len() as f32;
-        let mean = |p: &[Point]| {
-            let (sx, sy) = p.iter().fold((0.0, 0.0), |(x, y), q| (x + q.x, y + q.y));
-            Point::new(sx / n, sy / n)
-        };
-        let (ms, md) = (mean(src), mean(dst));
-        let (mut re, mut im, mut norm) = (0f32, 0f32, 0f32);
-        for (p, q) in src.iter().zip(dst) {
-            let (px, py) = (p.x - ms.x, p.y - ms.y);
-            let (qx, qy) = (q.x - md.x, q.y - md.y);
-            // (q) * conj(p)
-            re += qx * px + qy * py;
-            im += qy * px - qx * py;
-            norm += px * px + py * py;
-        }
-        if !(norm.is_finite() && norm > 1e-6 && re.is_finite() && im.is_finite()) {
-            return None;
-        }
-        let a = (re / norm, im / norm);
-        if a.0 * a.0 + a.1 * a.1 < 1e-12 {
-            return None;
-        }
-        Some(Self {
-            a,
-            from: ms,
-            to: md,
-        })
-    }
-
-    /// Scale factor of the transform.
-    pub fn scale(&self) -> f32 {
-        (self.a.0 * self.a.0 + self.a.1 * self.a.1).sqrt()
-    }
-
-    /// Maps a point of the destination back to the source.
-    pub fn inverse(&self, q: Point) -> Point {
-        let (dx, dy) = (q.x - self.to.x, q.y - self.to.y);
-        let d = self.a.0 * self.a.0 + self.a.1 * self.a.1;
-        // (dx + i dy) / a = (dx + i dy) * conj(a) / |a|^2
-        let x = (dx * self.a.0 + dy * self.a.1) / d;
-        let y = (dy * self.a.0 - dx * self.a.1) / d;
-        Point::new(x + self.from.x, y + self.from.y)
-    }
-}
 
 /// The transform from frame pixels to a `side` x `side` FER-framed crop.
 pub fn fer_alignment(landmarks: &Landmarks, side: u32) -> Option<Similarity> {
@@ -110,7 +50,8 @@ pub fn alignment_for(detection: &Detection, side: u32) -> Option<Similarity> {
     }
     let s = side as f32 / b.w;
     Some(Similarity {
-        a: (s, 0.0),
+        a_re: s,
+        a_im: 0.0,
         from: Point::new(b.x, b.y),
         to: Point::new(0.0, 0.0),
     })
@@ -186,7 +127,7 @@ pub fn warp_grey(frame: &RgbImage, t: &Similarity, side: u32) -> Option<GrayImag
     // The frame rectangle the crop reads: the image of its corners, plus a pixel.
     let side_f = side as f32;
     let corners = [(0.0, 0.0), (side_f, 0.0), (0.0, side_f), (side_f, side_f)]
-        .map(|(x, y)| t.inverse(Point::new(x, y)));
+        .map(|(x, y)| t.unapply(Point::new(x, y)));
     if corners
         .iter()
         .any(|p| !(p.x.is_finite() && p.y.is_finite()))
@@ -215,7 +156,7 @@ pub fn warp_grey(frame: &RgbImage, t: &Similarity, side: u32) -> Option<GrayImag
                         u as f32 + (i as f32 + 0.5) * step,
                         v as f32 + (j as f32 + 0.5) * step,
                     );
-                    let p = t.inverse(q);
+                    let p = t.unapply(q);
                     // Far outside the frame every sample is a border pixel anyway.
                     let p = Point::new(p.x.clamp(-1.0, fw + 1.0), p.y.clamp(-1.0, fh + 1.0));
                     acc += region.bilinear(p);
@@ -257,7 +198,7 @@ mod tests {
         let lm = template_landmarks(200.0, 50.0, 30.0);
         let t = fer_alignment(&lm, 100).unwrap();
         assert!((t.scale() - 0.5).abs() < 1e-4);
-        let back = t.inverse(Point::new(50.0, 50.0));
+        let back = t.unapply(Point::new(50.0, 50.0));
         assert!(
             (back.x - 150.0).abs() < 1e-2 && (back.y - 130.0).abs() < 1e-2,
             "{back:?}"

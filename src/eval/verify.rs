@@ -15,11 +15,11 @@ use clap::Args;
 use image::RgbImage;
 use serde::Serialize;
 
+use crate::align::{extract_chip, ChipTemplate};
 use crate::capture::{list_images, load_rgb};
 use crate::config::Config;
 use crate::models::ModelStore;
 use crate::present::canvas::{rgb, Canvas};
-use crate::verify::chip::{extract_chip, ChipTemplate};
 use crate::verify::embed::{Embedding, FaceEmbedder, Metric, NetEmbedder};
 use crate::verify::finder::FaceFinder;
 use crate::verify::metrics::{cross_validate, PairScores};

@@ -9,11 +9,11 @@ use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::audit::unix_now;
-use super::chip::{extract_chip, ChipTemplate};
 use super::config::VerifyConfig;
 use super::embed::{Embedding, FaceEmbedder, NetEmbedder};
 use super::gallery::{validate_name, GalleryError, GalleryStore, Template};
 use super::quality::{assess_detections, assess_sharpness, is_near_duplicate, Reject};
+use crate::align::{extract_chip, ChipTemplate};
 use crate::capture::{self, SourceSpec};
 use crate::config::Config;
 use crate::face::Detection;

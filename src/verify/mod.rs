@@ -10,7 +10,6 @@
 //! hanging or killed unlock command is no unlock.
 
 pub mod audit;
-pub mod chip;
 pub mod config;
 pub mod decision;
 pub mod embed;

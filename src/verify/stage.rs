@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::audit::{AuditKind, AuditRecord, AuditSink};
-use super::chip::{extract_chip, ChipTemplate};
 use super::config::{LivenessConfig, UnlockConfig, VerifyConfig};
 use super::decision::{Identity, TrackVotes, VoteRule};
 use super::embed::FaceEmbedder;
@@ -15,6 +14,7 @@ use super::liveness::{background_shift, GreyThumb, Liveness, LivenessTrack, Obse
 use super::ratelimit::RateLimiter;
 use super::report::{FaceVerdict, VerifyNotice, VerifyVerdict};
 use super::unlock::UnlockController;
+use crate::align::{extract_chip, ChipTemplate};
 use crate::face::TrackId;
 use crate::update::Analysis;
 
