@@ -134,6 +134,11 @@ impl Tracker {
         self.tracks.len()
     }
 
+    /// Where each live track's face is expected in the next frame.
+    pub fn predictions(&self) -> Vec<BoundingBox> {
+        self.tracks.iter().map(Track::predicted).collect()
+    }
+
     /// Matches one frame's detections to the tracks.
     pub fn update(&mut self, detections: &[Detection]) -> TrackUpdate {
         let assignment = self.assign(detections);

@@ -129,3 +129,24 @@ fn timings_account_for_every_level_and_stage() {
     let staged: std::time::Duration = t.stages().iter().map(|s| s.1).sum();
     assert!(staged <= t.total);
 }
+
+#[test]
+fn detect_near_refinds_a_tracked_face_and_invents_none() {
+    let mut d = detector();
+    let image = fixture("webcam_640x480.jpg");
+    let full = d.detect(&image).unwrap();
+    assert_eq!(full.len(), 1, "{full:?}");
+    let face = full[0].bbox;
+    // The tracker's prediction is a few pixels off: the face is found again.
+    let prior = BoundingBox::new(face.x + 6.0, face.y - 4.0, face.w, face.h);
+    let near = d.detect_near(&image, &[prior]).unwrap();
+    assert_eq!(near.len(), 1, "{near:?}");
+    assert!(near[0].bbox.iou(&face) > 0.8, "{near:?} vs {face:?}");
+    // A prior where there is no face (the face has left): nothing.
+    let empty = BoundingBox::new(10.0, 300.0, face.w, face.h);
+    assert!(d.detect_near(&image, &[empty]).unwrap().is_empty());
+    // Degenerate priors are skipped, not an error.
+    let nan = BoundingBox::new(f32::NAN, 0.0, 10.0, 10.0);
+    assert!(d.detect_near(&image, &[nan]).unwrap().is_empty());
+    assert!(d.detect_near(&image, &[]).unwrap().is_empty());
+}

@@ -44,6 +44,11 @@ pub struct DetectConfig {
     pub rnet_nms: f32,
     /// Final suppression after O-Net (intersection over the smaller area).
     pub onet_nms: f32,
+    /// In the pipeline, while faces are tracked: the full pyramid scan (the
+    /// only one that finds new faces) runs every this many frames; in between,
+    /// R-Net and O-Net re-check only the tracks' predicted boxes. 1 = full
+    /// scan on every frame.
+    pub full_scan_every_n_frames: u32,
 }
 
 impl Default for DetectConfig {
@@ -60,6 +65,7 @@ impl Default for DetectConfig {
             pnet_merge_nms: 0.7,
             rnet_nms: 0.7,
             onet_nms: 0.7,
+            full_scan_every_n_frames: 5,
         }
     }
 }
@@ -90,6 +96,12 @@ impl DetectConfig {
             positive(key, v as f64)?;
             in_range(key, v as f64, 0.0, 1.0)?;
         }
+        in_range(
+            "detect.full_scan_every_n_frames",
+            f64::from(self.full_scan_every_n_frames),
+            1.0,
+            1000.0,
+        )?;
         Ok(())
     }
 }

@@ -35,7 +35,7 @@ use image::{DynamicImage, RgbImage};
 use thiserror::Error;
 
 use crate::face::Detection;
-use crate::geometry::{Landmarks, Point, LANDMARK_COUNT};
+use crate::geometry::{BoundingBox, Landmarks, Point, LANDMARK_COUNT};
 use crate::models::{ModelError, ModelId, ModelStore};
 
 pub use config::DetectConfig;
@@ -129,6 +129,32 @@ impl Detector {
         timings.faces = faces.len();
         timings.total = start.elapsed();
         Ok((faces, timings))
+    }
+
+    /// Faces near `priors` (where faces are expected, e.g. the tracks'
+    /// predicted boxes): R-Net and O-Net on those windows only, no pyramid.
+    /// A small fraction of [`Detector::detect`]'s time, but it finds no new face.
+    pub fn detect_near(
+        &mut self,
+        image: &RgbImage,
+        priors: &[BoundingBox],
+    ) -> Result<Vec<Detection>, DetectError> {
+        let mut timings = DetectTimings::default();
+        let windows: Vec<Window> = priors
+            .iter()
+            .map(|b| Window {
+                x1: f64::from(b.x),
+                y1: f64::from(b.y),
+                x2: f64::from(b.x2()),
+                y2: f64::from(b.y2()),
+                score: 1.0,
+                reg: [0.0; 4],
+            })
+            .filter(Window::is_usable)
+            .map(|w| w.squared().truncated())
+            .collect();
+        let windows = self.refine(image, windows, &mut timings)?;
+        self.output(image, windows, &mut timings)
     }
 
     /// Stage 1: P-Net over the pyramid.
