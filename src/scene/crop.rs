@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backbone::Backbone;
 use super::features::Features;
+use super::file::{Reader, Writer};
 use super::SceneError;
 use crate::face::Detection;
 use crate::geometry::BoundingBox;
@@ -62,6 +63,25 @@ pub struct CropSpec {
 }
 
 impl CropSpec {
+    /// Writes the spec into a negatives or head file.
+    pub(crate) fn write(&self, w: &mut Writer) {
+        w.u8(self.mode.code());
+        w.f32(self.margin);
+        w.u8(u8::from(self.grey));
+    }
+
+    /// Reads what [`CropSpec::write`] wrote.
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, SceneError> {
+        let mode = CropMode::from_code(r.u8()?).ok_or_else(|| r.error("unknown crop mode"))?;
+        let margin = r.f32()?;
+        let grey = match r.u8()? {
+            0 => false,
+            1 => true,
+            other => return Err(r.error(format!("bad grey flag {other}"))),
+        };
+        Ok(Self { mode, margin, grey })
+    }
+
     pub fn whole_frame() -> Self {
         Self {
             mode: CropMode::WholeFrame,

@@ -18,7 +18,7 @@
 use std::path::Path;
 
 use super::backbone::{BackboneId, FEATURE_DIM};
-use super::crop::{CropMode, CropSpec};
+use super::crop::CropSpec;
 use super::file::{self, Reader, Writer};
 use super::SceneError;
 
@@ -180,9 +180,7 @@ impl NegativeSet {
         w.u32(NEGATIVES_VERSION);
         w.u32(FEATURE_DIM as u32);
         self.backbone.write(&mut w);
-        w.u8(self.crop.mode.code());
-        w.f32(self.crop.margin);
-        w.u8(self.crop.grey as u8);
+        self.crop.write(&mut w);
         w.u32(self.sources.len() as u32);
         for s in &self.sources {
             w.u8(s.class.index() as u8);
@@ -217,13 +215,7 @@ impl NegativeSet {
             return Err(r.error(format!("feature dimension {dim}, expected {FEATURE_DIM}")));
         }
         let backbone = BackboneId::read(&mut r)?;
-        let mode = CropMode::from_code(r.u8()?).ok_or_else(|| r.error("unknown crop mode"))?;
-        let margin = r.f32()?;
-        let grey = match r.u8()? {
-            0 => false,
-            1 => true,
-            other => return Err(r.error(format!("bad grey flag {other}"))),
-        };
+        let crop = CropSpec::read(&mut r)?;
         let n_sources = r.u32()? as usize;
         let mut sources = Vec::new();
         for _ in 0..n_sources {
@@ -250,7 +242,7 @@ impl NegativeSet {
         r.finish()?;
         let set = Self {
             backbone,
-            crop: CropSpec { mode, margin, grey },
+            crop,
             sources,
             samples,
         };

@@ -18,7 +18,7 @@
 use std::path::Path;
 
 use super::backbone::{BackboneId, FEATURE_DIM};
-use super::crop::{CropMode, CropSpec};
+use super::crop::CropSpec;
 use super::features::{Features, Sample, SceneClass};
 use super::file::{self, Reader, Writer};
 use super::train::dot32;
@@ -143,9 +143,7 @@ impl Head {
         w.u32(FEATURE_DIM as u32);
         w.u32(SceneClass::COUNT as u32);
         self.backbone.write(&mut w);
-        w.u8(self.crop.mode.code());
-        w.f32(self.crop.margin);
-        w.u8(self.crop.grey as u8);
+        self.crop.write(&mut w);
         for n in self.counts.0 {
             w.u32(n);
         }
@@ -185,13 +183,7 @@ impl Head {
             )));
         }
         let backbone = BackboneId::read(&mut r)?;
-        let mode = CropMode::from_code(r.u8()?).ok_or_else(|| r.error("unknown crop mode"))?;
-        let margin = r.f32()?;
-        let grey = match r.u8()? {
-            0 => false,
-            1 => true,
-            other => return Err(r.error(format!("bad grey flag {other}"))),
-        };
+        let crop = CropSpec::read(&mut r)?;
         let mut counts = [0u32; SceneClass::COUNT];
         for c in counts.iter_mut() {
             *c = r.u32()?;
@@ -206,13 +198,13 @@ impl Head {
             && finite(&inv_std)
             && finite(&weights)
             && finite(&b)
-            && margin.is_finite())
+            && crop.margin.is_finite())
         {
             return Err(r.error("the head holds a value that is not a finite number"));
         }
         Ok(Self {
             backbone,
-            crop: CropSpec { mode, margin, grey },
+            crop,
             model: LinearSoftmax {
                 norm: Normalisation { mean, inv_std },
                 weights,
