@@ -192,10 +192,19 @@ impl Tracker {
 
     /// [`Tracker::update`], reporting only the faces of confirmed tracks: those
     /// detected in at least `confirm_frames` frames (what the pipeline shows).
+    /// A track never confirmed is never reported as ended either.
     pub fn update_confirmed(&mut self, detections: &[Detection]) -> TrackUpdate {
-        let mut update = self.update(detections);
         let need = self.config.confirm_frames;
+        // A track ending now was unmatched in this frame: its count is final.
+        let confirmed: Vec<TrackId> = self
+            .tracks
+            .iter()
+            .filter(|t| t.seen >= need)
+            .map(|t| t.id)
+            .collect();
+        let mut update = self.update(detections);
         update.faces.retain(|f| f.age >= need);
+        update.ended.retain(|id| confirmed.contains(id));
         update
     }
 
@@ -340,12 +349,17 @@ mod tests {
     #[test]
     fn a_lone_detection_is_not_reported_until_confirmed() {
         let mut t = Tracker::new(&TrackConfig::default());
-        // A one-frame false detection, then nothing: never reported.
+        // A one-frame false detection, then nothing: never reported, not
+        // even as ended.
         assert!(t
             .update_confirmed(&[det(300.0, 10.0, 40.0)])
             .faces
             .is_empty());
-        assert!(t.update_confirmed(&[]).faces.is_empty());
+        for _ in 0..=TrackConfig::default().grace_frames {
+            let u = t.update_confirmed(&[]);
+            assert!(u.faces.is_empty() && u.ended.is_empty(), "{:?}", u.ended);
+        }
+        assert_eq!(t.live(), 0);
         // A real face: reported from its second frame on, with a stable id.
         assert!(t
             .update_confirmed(&[det(10.0, 10.0, 50.0)])
@@ -355,6 +369,11 @@ mod tests {
         assert_eq!(second.faces.len(), 1);
         let third = t.update_confirmed(&[det(12.0, 10.0, 50.0)]);
         assert_eq!(third.faces[0].track, second.faces[0].track);
+        // A confirmed track that leaves is reported as ended.
+        let ended: Vec<TrackId> = (0..=TrackConfig::default().grace_frames)
+            .flat_map(|_| t.update_confirmed(&[]).ended)
+            .collect();
+        assert_eq!(ended, vec![second.faces[0].track]);
         // confirm_frames = 1: at once.
         let mut now = Tracker::new(&TrackConfig {
             confirm_frames: 1,
