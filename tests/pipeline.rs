@@ -187,8 +187,16 @@ fn slow_stage_drops_frames_and_memory_stays_bounded() {
         .unwrap();
     let slow = summary.stages.iter().find(|s| s.name == "slow").unwrap();
     assert_eq!(summary.frames_captured, 300);
-    assert!(slow.dropped > 100, "dropped {}", slow.dropped);
     let front = summary.stages.iter().find(|s| s.name == "front").unwrap();
+    // The slow stage keeps up with at most one frame in 15: most frames are
+    // dropped, at its edge or, when the machine is loaded and the front
+    // thread runs late, already at the front's.
+    assert!(
+        front.dropped + slow.dropped > 100,
+        "dropped {} + {}",
+        front.dropped,
+        slow.dropped
+    );
     // Every frame is accounted for: dropped before the front stage, dropped
     // before the slow stage, or processed by it.
     assert_eq!(front.dropped + slow.dropped + slow.processed, 300);
