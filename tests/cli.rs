@@ -173,3 +173,25 @@ fn missing_model_is_named() {
     assert!(t.contains("missing or unreadable"), "{t}");
     assert!(t.contains("mobilenet_v2_torchvision.onnx"), "{t}");
 }
+
+#[test]
+fn enrollment_with_no_face_in_any_frame_enrolls_nothing() {
+    let frames = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo("tests/fixtures/detect/coffee_320x213.jpg"),
+        frames.path().join("coffee.jpg"),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let out = vigil()
+        .env("VIGIL_STATE_DIR", state.path())
+        .arg("enroll")
+        .args(["--name", "alice", "--source"])
+        .arg(format!("dir:{}", frames.path().display()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("nothing enrolled"), "{}", text(&out));
+    // No gallery was written: nobody is enrolled, nothing can unlock.
+    assert!(!state.path().join("gallery.json").exists());
+}
