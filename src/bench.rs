@@ -172,15 +172,8 @@ pub fn time_models(store: &ModelStore, runs: usize) -> Result<Vec<ModelTiming>> 
     for shape in pnet_level_shapes(w, h, PYRAMID_MIN_FACE, PYRAMID_FACTOR) {
         out.push(time_model(store, ModelId::PNet.spec(), &shape, runs)?);
     }
-    for id in [
-        ModelId::RNet,
-        ModelId::ONet,
-        ModelId::Embedding,
-        ModelId::Emotion,
-        ModelId::EmotionFaceApi,
-        ModelId::SceneFp32,
-        ModelId::SceneInt8,
-    ] {
+    // P-Net above, per pyramid level; every other model at its probe shape.
+    for id in ModelId::ALL.into_iter().filter(|id| *id != ModelId::PNet) {
         let spec = id.spec();
         out.push(time_model(store, spec, spec.probe_shape, runs)?);
     }

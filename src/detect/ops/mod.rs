@@ -26,6 +26,21 @@ pub fn register(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert("Softmax", softmax::onnx_softmax);
 }
 
+/// Inference rules of an op whose one output has the type and shape of its
+/// first input (`arity` inputs in all).
+fn same_as_first_input<'r, 'p: 'r>(
+    s: &mut Solver<'r>,
+    inputs: &'p [TensorProxy],
+    outputs: &'p [TensorProxy],
+    arity: usize,
+) -> InferenceResult {
+    check_input_arity(inputs, arity)?;
+    check_output_arity(outputs, 1)?;
+    s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
+    s.equals(&inputs[0].shape, &outputs[0].shape)?;
+    Ok(())
+}
+
 /// The one input of a unary op.
 fn single_input(mut inputs: TVec<TValue>, op: &str) -> TractResult<TValue> {
     match (inputs.pop(), inputs.is_empty()) {
