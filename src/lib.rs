@@ -1,31 +1,26 @@
 //! Vigil: real-time face understanding on small ARM boards.
 //!
-//! The modules read as the pipeline: frames come from [`capture`], and are
-//! analysed by the stages; [`present`] shows the result. [`pipeline`] is the
-//! only module that knows about threads and channels; every stage is a plain
-//! type with a `process`-style method.
+//! Layers, each importing only the ones before it (a test in
+//! `tests/it/layers.rs` keeps it so):
+//!
+//! | layer | modules | may use |
+//! |---|---|---|
+//! | 0 core | [`core`]: frames, geometry, face types, alignment, image ops, config checks | nothing of the crate |
+//! | 1 models, sources | [`models`] (the one place that loads ONNX), [`capture`] (frame sources) | core |
+//! | 2 pipeline | [`pipeline`]: threads, channels, statistics, generic over its message | core, capture |
+//! | 3 stages | [`detect`], [`track`], [`verify`], [`emotion`], [`scene`] | core, models, pipeline; never each other |
+//! | 4 app | [`app`]: config, commands, presenters and outlets, the `Update` message | everything |
+//!
+//! Every stage is a plain type with a `process`-style method; only
+//! [`pipeline`] starts threads or makes channels.
 
-pub mod align;
 pub mod app;
-pub mod bench;
 pub mod capture;
-pub mod cli;
-pub mod config;
+pub mod core;
 pub mod detect;
 pub mod emotion;
-pub mod error;
-pub mod eval;
-pub mod face;
-pub mod frame;
-pub mod geometry;
-pub mod imageops;
 pub mod models;
-pub mod paths;
 pub mod pipeline;
-pub mod present;
 pub mod scene;
 pub mod track;
-pub mod update;
 pub mod verify;
-
-pub use error::{Error, Result};

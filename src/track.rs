@@ -10,9 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{in_range, ConfigError};
-use crate::face::{Detection, TrackId, TrackedFace};
-use crate::geometry::BoundingBox;
+use crate::core::check::{in_range, ConfigError};
+use crate::core::face::{Detection, TrackId, TrackedFace};
+use crate::core::geometry::BoundingBox;
 
 /// Weight of the newest displacement in the smoothed velocity.
 pub const VELOCITY_SMOOTHING: f32 = 0.5;
@@ -241,7 +241,7 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::Landmarks;
+    use crate::core::geometry::Landmarks;
 
     fn det(x: f32, y: f32, side: f32) -> Detection {
         Detection {

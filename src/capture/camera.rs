@@ -6,7 +6,7 @@
 
 use super::{CaptureError, FrameSource};
 #[cfg(feature = "camera")]
-use crate::config::CaptureConfig;
+use crate::capture::CaptureConfig;
 
 #[cfg(feature = "camera")]
 mod imp {
@@ -20,7 +20,7 @@ mod imp {
     use nokhwa::Camera;
 
     use super::{CameraConfigView, CaptureError};
-    use crate::frame::Frame;
+    use crate::core::frame::Frame;
 
     pub struct Inner {
         camera: Camera,
@@ -161,13 +161,16 @@ impl CameraSource {
     }
 
     #[cfg(not(feature = "camera"))]
-    pub fn open(_index: u32, _config: &crate::config::CaptureConfig) -> Result<Self, CaptureError> {
+    pub fn open(
+        _index: u32,
+        _config: &crate::capture::CaptureConfig,
+    ) -> Result<Self, CaptureError> {
         Err(CaptureError::CameraDisabled)
     }
 }
 
 impl FrameSource for CameraSource {
-    fn next_frame(&mut self) -> Result<Option<crate::frame::Frame>, CaptureError> {
+    fn next_frame(&mut self) -> Result<Option<crate::core::frame::Frame>, CaptureError> {
         #[cfg(feature = "camera")]
         {
             self.inner.next_frame()

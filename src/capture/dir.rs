@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{CaptureError, FrameSource};
-use crate::frame::Frame;
+use crate::core::frame::Frame;
 
 /// File extensions read as images (lower case).
 pub const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "pgm", "ppm", "bmp"];

@@ -1,6 +1,9 @@
-//! Frame sources behind one trait: camera, image folder, video file, demo clip.
+//! Layer 1, capture: frame sources behind one trait (camera, image folder,
+//! video file, demo clip), with the `[capture]` section. Uses core only;
+//! the pipeline runs a [`FrameSource`] on its capture thread.
 
 mod camera;
+pub mod config;
 mod dir;
 mod pacing;
 mod video;
@@ -10,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::config::CaptureConfig;
-use crate::frame::Frame;
+use crate::core::frame::Frame;
 
 pub use camera::CameraSource;
+pub use config::CaptureConfig;
 pub use dir::{list_images, load_rgb, DirSource};
 pub use pacing::Paced;
 pub use video::{probe_video, VideoInfo, VideoSource};

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::{CaptureError, FrameSource};
-use crate::frame::Frame;
+use crate::core::frame::Frame;
 
 /// Wraps a replay so frames leave at the source's own clock (`Frame::media_time`),
 /// and behaves as live: a slow pipeline then drops frames as it would with a camera.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use image::RgbImage;
 
 use super::{CaptureError, FrameSource};
-use crate::frame::Frame;
+use crate::core::frame::Frame;
 
 /// Frame rate assumed when the container does not say.
 pub const FALLBACK_FPS: f64 = 30.0;

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{in_range, positive, ConfigError};
+use crate::core::check::{in_range, positive, ConfigError};
 
 /// Side of a P-Net cell in pixels (its receptive field).
 pub const PNET_CELL: f64 = 12.0;

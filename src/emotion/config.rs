@@ -8,7 +8,7 @@ use super::classifier::ClassifierOptions;
 use super::label::Emotion;
 use super::smoothing::{SmoothingMethod, SmoothingParams};
 use super::views::TtaMode;
-use crate::config::{in_range, positive, ConfigError};
+use crate::core::check::{in_range, positive, ConfigError};
 
 /// `[emotion]`: the per-face classifier and its smoothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

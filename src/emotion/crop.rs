@@ -11,9 +11,9 @@
 
 use image::{GrayImage, RgbImage};
 
-use crate::align::Similarity;
-use crate::face::Detection;
-use crate::geometry::{Landmarks, Point};
+use crate::core::align::Similarity;
+use crate::core::face::Detection;
+use crate::core::geometry::{Landmarks, Point};
 
 /// Side of the crop handed to the classifier (face-api's input side; the
 /// mini-Xception view is reduced from it).
@@ -187,7 +187,7 @@ pub fn face_crop(frame: &RgbImage, detection: &Detection) -> Option<GrayImage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::BoundingBox;
+    use crate::core::geometry::BoundingBox;
 
     fn template_landmarks(scale: f32, dx: f32, dy: f32) -> Landmarks {
         Landmarks::from_points(FER_TEMPLATE.map(|p| Point::new(p.x * scale + dx, p.y * scale + dy)))

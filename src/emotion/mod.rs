@@ -16,6 +16,7 @@ pub mod crop;
 pub mod label;
 pub mod monitor;
 pub mod smoothing;
+pub mod specs;
 pub mod stage;
 pub mod views;
 

@@ -1,6 +1,6 @@
 //! Per-track temporal smoothing of the classifier's probabilities.
 //!
-//! Time is media time ([`crate::frame::Frame::media_time`]), so a replay run
+//! Time is media time ([`crate::core::frame::Frame::media_time`]), so a replay run
 //! as fast as possible smooths exactly as the same scene seen live, and a
 //! classifier that runs on every k-th frame of a track is weighted by the time
 //! each result stands for, not by how often it ran.
@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::label::{Emotion, EmotionScores, EMOTION_COUNT};
-use crate::face::TrackId;
+use crate::core::face::TrackId;
 
 /// Shortest time step an EMA update is given, so a repeated timestamp still
 /// moves the average a little instead of dividing by zero.

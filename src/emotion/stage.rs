@@ -14,10 +14,9 @@ use super::label::EmotionScores;
 use super::monitor::{Alert, DriverSample, MoodMonitor, MoodShares};
 use super::smoothing::{EmotionSmoother, SmoothedEmotion};
 use super::EmotionError;
-use crate::face::{TrackId, TrackedFace};
+use crate::core::face::{TrackId, TrackedFace};
 use crate::models::ModelStore;
-use crate::pipeline::Consumer;
-use crate::update::{Analysis, Update};
+use crate::pipeline::Analysis;
 
 /// One tracked face's emotion at a frame.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -174,20 +173,13 @@ impl EmotionStage {
     }
 }
 
-impl Consumer for EmotionStage {
-    fn name(&self) -> &'static str {
-        "emotion"
-    }
+impl EmotionStage {
+    /// The stage's name in statistics and errors.
+    pub const NAME: &'static str = "emotion";
 
-    fn wants(&mut self, analysis: &Analysis) -> bool {
+    /// Whether a frame needs this stage: faces to classify or tracks to
+    /// forget, or the driver monitor, which also counts frames without a face.
+    pub fn wants(&self, analysis: &Analysis) -> bool {
         self.monitor.is_some() || !analysis.faces.is_empty() || !analysis.ended.is_empty()
-    }
-
-    fn process(&mut self, analysis: &Analysis) -> crate::Result<Vec<Update>> {
-        let (report, alerts) = self.process_frame(analysis).map_err(crate::Error::from)?;
-        let stamp = analysis.stamp();
-        let mut out = vec![Update::Emotion(stamp, report)];
-        out.extend(alerts.into_iter().map(|a| Update::Alert(stamp, a)));
-        Ok(out)
     }
 }

@@ -37,7 +37,7 @@ impl View {
 }
 
 /// Which views each model sees (config `emotion.tta`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TtaMode {
     /// The crop only.

@@ -12,9 +12,25 @@
 //! makes the source wait instead, so every frame is processed. Analysed frames
 //! reach the presenter on an edge of the same kind; verdicts have their own
 //! edge and are never dropped (the presenter only draws and writes).
+//!
+//! Layer 2, pipeline: generic over the message type `M` the app defines
+//! ([`Message`]); uses core and capture (the [`FrameSource`] it runs), and
+//! names no stage. The only module that spawns threads or makes channels
+//! (kept so by clippy's `disallowed-methods`, see `clippy.toml`).
 
+// The one layer allowed to start threads and make channels (clippy.toml
+// forbids them everywhere else).
+#![allow(clippy::disallowed_methods)]
+
+pub mod config;
 pub mod edge;
+pub mod error;
+pub mod message;
 pub mod stats;
+
+pub use config::{PipelineConfig, ReplayPolicy};
+pub use error::{BoxError, PipelineError, StageError};
+pub use message::{Analysis, Message, Stamp};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,9 +38,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::capture::{FrameSource, SourceOpener};
-use crate::error::{Error, Result};
-use crate::frame::Frame;
-use crate::update::{Analysis, Update};
+use crate::core::frame::Frame;
 
 use edge::{edge, EdgePolicy, EdgeRx, EdgeTx};
 use stats::{LatencySeries, RunSummary, StageStats};
@@ -34,62 +48,85 @@ pub const UPDATE_CAPACITY: usize = 32;
 /// How often the presenter wakes when nothing arrives (window events, stats).
 pub const PRESENTER_TICK: Duration = Duration::from_millis(20);
 
+/// The result of one stage step; the pipeline adds the stage's name to an error.
+pub type StageResult<T> = std::result::Result<T, BoxError>;
+
 /// Turns a frame into faces and tracks. Runs on its own thread.
 pub trait FrontStage: Send {
+    /// The stage's name in statistics and errors.
     fn name(&self) -> &'static str;
-    fn process(&mut self, frame: Frame) -> Result<Analysis>;
+    /// Analyses one frame.
+    fn process(&mut self, frame: Frame) -> StageResult<Analysis>;
 }
 
 /// Interprets analysed frames (verify, emotion, scene). Runs on its own thread.
-pub trait Consumer: Send {
+pub trait Consumer<M>: Send {
+    /// The stage's name in statistics and errors.
     fn name(&self) -> &'static str;
     /// Scheduling: whether this frame needs work (e.g. the scene runs every
     /// k-th frame). Frames it declines are neither timed nor counted.
     fn wants(&mut self, _analysis: &Analysis) -> bool {
         true
     }
-    fn process(&mut self, analysis: &Analysis) -> Result<Vec<Update>>;
+    /// Interprets one frame, pushing its verdicts to `out`.
+    fn process(&mut self, analysis: &Analysis, out: &mut Vec<M>) -> StageResult<()>;
 }
 
 /// Whether the presenter wants to go on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
+    /// Go on.
     Continue,
+    /// Stop the run (the window was closed).
     Stop,
 }
 
 /// Shows results: overlay window or event stream. Runs on the calling thread.
-pub trait Presenter {
-    fn present(&mut self, update: &Update, live: &LiveView) -> Result<Flow>;
+pub trait Presenter<M> {
+    /// Shows one message.
+    fn present(&mut self, update: &M, live: &LiveView) -> StageResult<Flow>;
     /// Called when nothing arrived for a tick (keeps a window responsive).
-    fn idle(&mut self, _live: &LiveView) -> Result<Flow> {
+    fn idle(&mut self, _live: &LiveView) -> StageResult<Flow> {
         Ok(Flow::Continue)
     }
-    fn finish(&mut self, summary: &RunSummary) -> Result<()>;
+    /// The run is over.
+    fn finish(&mut self, summary: &RunSummary) -> StageResult<()>;
 }
 
 /// A snapshot of the run for the overlay.
 #[derive(Debug, Clone, Default)]
 pub struct LiveView {
+    /// Frames presented per second, over the last half second.
     pub fps: f64,
+    /// Every stage's counters.
     pub stages: Vec<StageStats>,
 }
 
+/// How a run's edges behave.
 #[derive(Debug, Clone)]
 pub struct PipelineOptions {
+    /// Frames queued between two stages.
     pub capacity: usize,
+    /// Whether a busy stage drops the stalest frame or makes its source wait.
     pub frame_policy: EdgePolicy,
+    /// Stop after this many captured frames.
     pub max_frames: Option<u64>,
+    /// How often progress is logged.
     pub stats_interval: Duration,
 }
 
-/// The stages of a run.
-pub struct Pipeline {
+/// The stages of a run, carrying messages of type `M` to the presenter.
+pub struct Pipeline<M> {
     /// Opened on the capture thread (camera handles are not `Send`).
     pub source: SourceOpener,
+    /// Detect and track.
     pub front: Box<dyn FrontStage>,
-    pub consumers: Vec<Box<dyn Consumer>>,
+    /// The consumers, each on its own thread.
+    pub consumers: Vec<Box<dyn Consumer<M>>>,
 }
+
+/// Name of the presenter in statistics and errors.
+pub const PRESENT_STAGE: &str = "present";
 
 /// Live counters of one stage, shared between its thread and the presenter.
 struct StageMonitor {
@@ -134,11 +171,11 @@ impl StageMonitor {
 /// The first error of any thread, and the stop flag it raises.
 struct Shared {
     stop: Arc<AtomicBool>,
-    error: Mutex<Option<Error>>,
+    error: Mutex<Option<PipelineError>>,
 }
 
 impl Shared {
-    fn fail(&self, e: Error) {
+    fn fail(&self, e: PipelineError) {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(e);
@@ -151,16 +188,16 @@ impl Shared {
     }
 }
 
-impl Pipeline {
+impl<M: Message> Pipeline<M> {
     /// Runs until the source ends, `max_frames` are captured, `stop` is raised
     /// (Ctrl-C) or the presenter stops (window closed). Every thread is joined
     /// before this returns; the first error of any stage is returned.
     pub fn run(
         self,
-        presenter: &mut dyn Presenter,
+        presenter: &mut dyn Presenter<M>,
         opts: &PipelineOptions,
         stop: Arc<AtomicBool>,
-    ) -> Result<RunSummary> {
+    ) -> Result<RunSummary, PipelineError> {
         let shared = Shared {
             stop,
             error: Mutex::new(None),
@@ -172,8 +209,8 @@ impl Pipeline {
         } = self;
 
         let (frame_tx, frame_rx) = edge::<Frame>(opts.capacity, opts.frame_policy);
-        let (update_tx, update_rx) = edge::<Update>(UPDATE_CAPACITY, EdgePolicy::Block);
-        let (shown_tx, shown_rx) = edge::<Update>(opts.capacity, opts.frame_policy);
+        let (update_tx, update_rx) = edge::<M>(UPDATE_CAPACITY, EdgePolicy::Block);
+        let (shown_tx, shown_rx) = edge::<M>(opts.capacity, opts.frame_policy);
         let front_monitor = StageMonitor::new(front.name(), frame_rx.dropped_counter());
         let mut consumer_edges = Vec::new();
         let mut consumer_rxs = Vec::new();
@@ -184,7 +221,7 @@ impl Pipeline {
             consumer_edges.push(tx);
             consumer_rxs.push(rx);
         }
-        let present_monitor = StageMonitor::new("present", shown_rx.dropped_counter());
+        let present_monitor = StageMonitor::new(PRESENT_STAGE, shown_rx.dropped_counter());
         monitors.push(present_monitor.clone());
         let captured = AtomicU64::new(0);
         let started = Instant::now();
@@ -263,12 +300,16 @@ impl Pipeline {
                 match handle {
                     Ok(h) => {
                         if h.join().is_err() {
-                            shared.fail(Error::Pipeline(format!("the {name} thread panicked")));
+                            shared.fail(PipelineError::Thread {
+                                name,
+                                message: "panicked".into(),
+                            });
                         }
                     }
-                    Err(e) => shared.fail(Error::Pipeline(format!(
-                        "cannot start the {name} thread: {e}"
-                    ))),
+                    Err(e) => shared.fail(PipelineError::Thread {
+                        name,
+                        message: format!("cannot start: {e}"),
+                    }),
                 }
             }
             presented
@@ -293,24 +334,29 @@ impl Pipeline {
         if let Some(e) = shared.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e);
         }
-        finish?;
+        finish.map_err(|e| PipelineError::stage(PRESENT_STAGE, e))?;
         Ok(summary)
     }
 }
 
 /// Runs one stage step, turning a panic into an error so the run stops at
 /// once (and the unlock path, which treats any error as "locked", stays locked).
-fn guarded<T>(stage: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(Error::Pipeline(format!(
-            "the {stage} stage panicked: {what}"
-        )))
-    })
+fn guarded<T>(stage: &str, f: impl FnOnce() -> StageResult<T>) -> Result<T, PipelineError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(PipelineError::stage(stage, e)),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(PipelineError::Panicked {
+                stage: stage.to_string(),
+                what,
+            })
+        }
+    }
 }
 
 fn capture_loop(
@@ -345,11 +391,11 @@ fn capture_loop(
     }
 }
 
-fn front_loop(
+fn front_loop<M: Message>(
     front: &mut dyn FrontStage,
     rx: EdgeRx<Frame>,
     consumers: Vec<EdgeTx<Arc<Analysis>>>,
-    updates: EdgeTx<Update>,
+    updates: EdgeTx<M>,
     monitor: &StageMonitor,
     shared: &Shared,
 ) {
@@ -369,34 +415,32 @@ fn front_loop(
                 shared.stop.store(true, Ordering::Release);
             }
         }
-        if updates.send(Update::Faces(analysis)).is_err() {
+        if updates.send(M::frame(analysis)).is_err() {
             return;
         }
     }
 }
 
-fn consumer_loop(
-    consumer: &mut dyn Consumer,
+fn consumer_loop<M: Message>(
+    consumer: &mut dyn Consumer<M>,
     rx: EdgeRx<Arc<Analysis>>,
-    updates: EdgeTx<Update>,
+    updates: EdgeTx<M>,
     monitor: &StageMonitor,
     shared: &Shared,
 ) {
+    let mut out = Vec::new();
     while let Some(analysis) = rx.recv() {
         if !consumer.wants(&analysis) {
             continue;
         }
         let t = Instant::now();
         let name = consumer.name();
-        let out = match guarded(name, || consumer.process(&analysis)) {
-            Ok(out) => out,
-            Err(e) => {
-                shared.fail(e);
-                return;
-            }
-        };
+        if let Err(e) = guarded(name, || consumer.process(&analysis, &mut out)) {
+            shared.fail(e);
+            return;
+        }
         monitor.record(t.elapsed());
-        for u in out {
+        for u in out.drain(..) {
             if updates.send(u).is_err() {
                 return;
             }
@@ -407,10 +451,10 @@ fn consumer_loop(
 /// Receives updates until every stage is done. Returns the end-to-end and
 /// capture-to-verdict latencies and the number of frames presented.
 #[allow(clippy::too_many_arguments)]
-fn present_loop(
-    presenter: &mut dyn Presenter,
-    shown: &EdgeRx<Update>,
-    verdicts: &EdgeRx<Update>,
+fn present_loop<M: Message>(
+    presenter: &mut dyn Presenter<M>,
+    shown: &EdgeRx<M>,
+    verdicts: &EdgeRx<M>,
     monitors: &[Arc<StageMonitor>],
     monitor: &StageMonitor,
     opts: &PipelineOptions,
@@ -426,7 +470,7 @@ fn present_loop(
     let mut last_log = Instant::now();
     let mut frames_at_view = 0u64;
     let (mut shown_open, mut verdicts_open) = (true, true);
-    let never = crossbeam_channel::never::<Update>();
+    let never = crossbeam_channel::never::<M>();
     while shown_open || verdicts_open {
         let shown_rx = if shown_open { shown.receiver() } else { &never };
         let verdict_rx = if verdicts_open {
@@ -489,7 +533,7 @@ fn present_loop(
             }
             Err(e) => {
                 presenting = false;
-                shared.fail(e);
+                shared.fail(PipelineError::stage(PRESENT_STAGE, e));
             }
         }
     }

@@ -3,9 +3,9 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::geometry::BoundingBox;
-use crate::imageops::RgbResizer;
-use crate::models::{self, ModelError, ModelId, ModelStore, Plan};
+use crate::core::geometry::BoundingBox;
+use crate::core::imageops::RgbResizer;
+use crate::models::{self, ModelError, ModelSpec, ModelStore, Plan};
 
 use super::crop::centre_square;
 use super::features::Features;
@@ -39,10 +39,11 @@ pub enum BackboneVariant {
 }
 
 impl BackboneVariant {
-    pub fn model(self) -> ModelId {
+    /// The model file of this variant.
+    pub fn model(self) -> &'static ModelSpec {
         match self {
-            BackboneVariant::Fp32 => ModelId::SceneFp32,
-            BackboneVariant::Int8 => ModelId::SceneInt8,
+            BackboneVariant::Fp32 => &super::specs::SCENE_FP32,
+            BackboneVariant::Int8 => &super::specs::SCENE_INT8,
         }
     }
 
@@ -151,7 +152,7 @@ impl Backbone {
     }
 
     pub fn with_variant(store: &ModelStore, variant: BackboneVariant) -> Result<Self, ModelError> {
-        let model = store.load(variant.model())?;
+        let model = store.load_spec(variant.model())?;
         let side = INPUT_SIDE as usize;
         Ok(Self {
             plan: model.plan(&[1, 3, side, side])?,

@@ -8,8 +8,8 @@ use super::backbone::Backbone;
 use super::features::Features;
 use super::file::{Reader, Writer};
 use super::SceneError;
-use crate::face::Detection;
-use crate::geometry::BoundingBox;
+use crate::core::face::Detection;
+use crate::core::geometry::BoundingBox;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -163,7 +163,7 @@ pub fn fit_square(b: BoundingBox, width: u32, height: u32) -> BoundingBox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::{Landmarks, Point};
+    use crate::core::geometry::{Landmarks, Point};
 
     fn face(x: f32, y: f32, side: f32) -> Detection {
         let p = Point::new(x, y);

@@ -12,7 +12,7 @@ use super::train::FitReport;
 use super::{
     load_negatives, train_head, Backbone, Features, Head, NegativeSet, SceneConfig, SceneError,
 };
-use crate::face::Detection;
+use crate::core::face::Detection;
 use crate::models::ModelStore;
 
 /// One enrollment frame: the image and the faces the detector found in it.

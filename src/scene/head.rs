@@ -23,7 +23,7 @@ use super::features::{Features, Sample, SceneClass};
 use super::file::{self, Reader, Writer};
 use super::train::dot32;
 use super::SceneError;
-use crate::update::{SceneVerdict, Scored};
+use crate::scene::{SceneVerdict, Scored};
 
 const MAGIC: &[u8; 8] = b"VGSCHEAD";
 pub const HEAD_VERSION: u32 = 1;

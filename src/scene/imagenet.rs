@@ -1,7 +1,7 @@
 //! ImageNet class names and top-k of the backbone's logits.
 
 use crate::models::{ModelError, ModelStore};
-use crate::update::Scored;
+use crate::scene::Scored;
 
 use super::backbone::CLASS_COUNT;
 use super::SceneError;
@@ -16,7 +16,7 @@ pub struct ImageNetLabels {
 
 impl ImageNetLabels {
     pub fn load(store: &ModelStore) -> Result<Self, SceneError> {
-        let (bytes, _) = store.read_verified(LABELS_FILE)?;
+        let bytes = store.read_verified(LABELS_FILE)?.bytes;
         let text = String::from_utf8(bytes).map_err(|_| {
             SceneError::from(ModelError::Parse {
                 path: store.path_of(LABELS_FILE),

@@ -15,19 +15,20 @@ mod file;
 pub mod head;
 pub mod imagenet;
 pub mod lbfgs;
+pub mod specs;
 pub mod train;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::config::ConfigError;
-use crate::face::Detection;
-use crate::imageops::ImageOpError;
+use crate::core::check::ConfigError;
+use crate::core::face::Detection;
+use crate::core::imageops::ImageOpError;
 use crate::models::{ModelError, ModelStore};
-use crate::pipeline::Consumer;
-use crate::update::{Analysis, SceneVerdict, Update};
+use crate::pipeline::Analysis;
 
 pub use backbone::{Backbone, BackboneId, BackboneOutput, BackboneVariant};
 pub use crop::{CropMode, CropSpec};
@@ -35,6 +36,7 @@ pub use features::{Features, NegativeSet, Sample, SceneClass};
 pub use head::{ClassScores, Head, HEAD_FILE};
 pub use imagenet::ImageNetLabels;
 pub use train::{train_head, TrainParams};
+pub use verdict::{SceneVerdict, Scored};
 
 #[derive(Debug, Error)]
 pub enum SceneError {
@@ -92,7 +94,7 @@ pub struct SceneConfig {
     pub crop: CropMode,
     pub face_margin: f32,
     pub grey: bool,
-    pub head_file: String,
+    pub head_file: Option<PathBuf>,
     pub enroll_frames: usize,
     pub min_owner_frames: usize,
     pub head_l2: f32,
@@ -109,7 +111,7 @@ impl Default for SceneConfig {
             crop: CropMode::LargestFace,
             face_margin: 0.5,
             grey: true,
-            head_file: String::new(),
+            head_file: None,
             enroll_frames: 40,
             min_owner_frames: 20,
             head_l2: 1e-3,
@@ -145,15 +147,15 @@ pub const MAX_FACE_MARGIN: f64 = 3.0;
 
 impl SceneConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        crate::config::positive("scene.every_n_frames", self.every_n_frames as f64)?;
-        crate::config::positive("scene.top_k", self.top_k as f64)?;
-        crate::config::in_range(
+        crate::core::check::positive("scene.every_n_frames", self.every_n_frames as f64)?;
+        crate::core::check::positive("scene.top_k", self.top_k as f64)?;
+        crate::core::check::in_range(
             "scene.face_margin",
             self.face_margin as f64,
             0.0,
             MAX_FACE_MARGIN,
         )?;
-        crate::config::positive("scene.min_owner_frames", self.min_owner_frames as f64)?;
+        crate::core::check::positive("scene.min_owner_frames", self.min_owner_frames as f64)?;
         if self.enroll_frames < self.min_owner_frames {
             return Err(ConfigError::Invalid {
                 key: "scene.enroll_frames".into(),
@@ -163,8 +165,8 @@ impl SceneConfig {
                 ),
             });
         }
-        crate::config::in_range("scene.head_l2", self.head_l2 as f64, 0.0, 1e3)?;
-        crate::config::positive("scene.head_max_iterations", self.head_max_iterations as f64)
+        crate::core::check::in_range("scene.head_l2", self.head_l2 as f64, 0.0, 1e3)?;
+        crate::core::check::positive("scene.head_max_iterations", self.head_max_iterations as f64)
     }
 
     pub fn crop_spec(&self) -> CropSpec {
@@ -189,8 +191,8 @@ impl SceneConfig {
     /// Where the head is: `scene.head_file`, else [`HEAD_FILE`] in the state
     /// directory (beside the gallery), if there is one.
     pub fn head_path(&self, state_dir: Option<&Path>) -> Option<PathBuf> {
-        if !self.head_file.is_empty() {
-            Some(PathBuf::from(&self.head_file))
+        if let Some(file) = &self.head_file {
+            Some(file.clone())
         } else {
             state_dir.map(|d| d.join(HEAD_FILE))
         }
@@ -201,7 +203,7 @@ impl SceneConfig {
 /// (checksummed by the manifest) and checks they match it.
 pub fn load_negatives(store: &ModelStore, backbone: &Backbone) -> Result<NegativeSet, SceneError> {
     let file = backbone.variant().negatives_file();
-    let (bytes, _) = store.read_verified(file)?;
+    let bytes = store.read_verified(file)?.bytes;
     let path = store.path_of(file);
     let set = NegativeSet::from_bytes(&path, &bytes)?;
     set.backbone.check(backbone.id(), &path)?;
@@ -314,12 +316,12 @@ impl SceneStage {
     }
 }
 
-impl Consumer for SceneStage {
-    fn name(&self) -> &'static str {
-        "scene"
-    }
+impl SceneStage {
+    /// The stage's name in statistics and errors.
+    pub const NAME: &'static str = "scene";
 
-    fn wants(&mut self, analysis: &Analysis) -> bool {
+    /// Scheduling: true on every `scene.every_n_frames`-th source frame.
+    pub fn wants(&mut self, analysis: &Analysis) -> bool {
         // Count in source frames, not frames received: with a live source some
         // never reach this stage.
         let seq = analysis.frame.seq;
@@ -332,12 +334,9 @@ impl Consumer for SceneStage {
         }
     }
 
-    fn process(&mut self, analysis: &Analysis) -> crate::Result<Vec<Update>> {
+    /// Classifies one frame (or the region around its largest face).
+    pub fn process(&mut self, analysis: &Analysis) -> Result<SceneVerdict, SceneError> {
         let faces: Vec<Detection> = analysis.faces.iter().map(|f| f.detection).collect();
-        let verdict = self
-            .classifier
-            .classify(&analysis.frame.image, &faces)
-            .map_err(crate::Error::from)?;
-        Ok(vec![Update::Scene(analysis.stamp(), verdict)])
+        self.classifier.classify(&analysis.frame.image, &faces)
     }
 }

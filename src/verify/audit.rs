@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::face::TrackId;
+use crate::core::face::TrackId;
 
 #[derive(Debug, Error)]
 pub enum AuditError {

@@ -1,12 +1,11 @@
 //! `[verify]`, `[liveness]` and `[unlock]` config sections (documented in
 //! config/vigil.toml, key by key).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{in_range, positive, ConfigError};
-use crate::paths::{self, PathsError};
+use crate::core::check::{in_range, positive, ConfigError};
 
 use super::embed::Metric;
 
@@ -22,8 +21,8 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 #[serde(deny_unknown_fields, default)]
 pub struct VerifyConfig {
     pub enabled: bool,
-    pub state_dir: String,
-    pub gallery_path: String,
+    pub state_dir: Option<PathBuf>,
+    pub gallery_path: Option<PathBuf>,
     pub metric: Metric,
     pub threshold: f32,
     pub votes_needed: usize,
@@ -43,8 +42,8 @@ impl Default for VerifyConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            state_dir: String::new(),
-            gallery_path: String::new(),
+            state_dir: None,
+            gallery_path: None,
             metric: Metric::Euclidean,
             threshold: 0.45,
             votes_needed: 3,
@@ -65,9 +64,13 @@ impl Default for VerifyConfig {
 /// Where the verifier's files are, resolved from the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatePaths {
+    /// The state directory (0700).
     pub dir: PathBuf,
+    /// The signed gallery.
     pub gallery: PathBuf,
+    /// The per-device key of the gallery's HMAC.
     pub key: PathBuf,
+    /// The append-only audit log.
     pub audit: PathBuf,
 }
 
@@ -117,19 +120,30 @@ impl VerifyConfig {
         )
     }
 
-    fn configured_state_dir(&self) -> Option<&Path> {
-        (!self.state_dir.is_empty()).then(|| Path::new(&self.state_dir))
-    }
-
-    /// Resolves (and creates, 0700) the state directory and the file paths in it.
-    pub fn paths(&self, unlock: &UnlockConfig) -> Result<StatePaths, PathsError> {
-        let dir = paths::state_dir(self.configured_state_dir())?;
-        Ok(StatePaths {
-            gallery: paths::state_file(&dir, &self.gallery_path, GALLERY_FILE),
+    /// The verifier's files inside the state directory `dir` (resolved by
+    /// the app): the configured gallery and audit paths (relative ones inside
+    /// `dir`), or the default names.
+    pub fn paths_in(&self, dir: PathBuf, unlock: &UnlockConfig) -> StatePaths {
+        StatePaths {
+            gallery: state_file(&dir, self.gallery_path.as_deref(), GALLERY_FILE),
             key: dir.join(KEY_FILE),
-            audit: paths::state_file(&dir, &unlock.audit_log, AUDIT_FILE),
+            audit: state_file(&dir, unlock.audit_log.as_deref(), AUDIT_FILE),
             dir,
-        })
+        }
+    }
+}
+
+/// Resolves a configured file path: absent means `<state_dir>/<default_name>`,
+/// a relative path is taken relative to the state directory.
+pub fn state_file(
+    state_dir: &std::path::Path,
+    configured: Option<&std::path::Path>,
+    default_name: &str,
+) -> PathBuf {
+    match configured {
+        None => state_dir.join(default_name),
+        Some(p) if p.is_absolute() => p.to_path_buf(),
+        Some(p) => state_dir.join(p),
     }
 }
 
@@ -211,7 +225,7 @@ pub struct UnlockConfig {
     pub max_failures: usize,
     pub failure_window_s: f64,
     pub lockout_s: f64,
-    pub audit_log: String,
+    pub audit_log: Option<PathBuf>,
 }
 
 impl Default for UnlockConfig {
@@ -224,7 +238,7 @@ impl Default for UnlockConfig {
             max_failures: 5,
             failure_window_s: 60.0,
             lockout_s: 30.0,
-            audit_log: String::new(),
+            audit_log: None,
         }
     }
 }

@@ -4,14 +4,14 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::models::{self, ModelError, ModelId, ModelStore, Plan};
+use crate::models::{self, ModelError, ModelStore, Plan};
 
 use super::VerifyError;
 
 /// Length of a descriptor.
 pub const EMBEDDING_DIM: usize = 128;
-/// Side of the aligned chip the network takes.
-pub const CHIP_SIDE: u32 = 150;
+/// Side of the aligned chip the network takes (defined beside the alignment).
+pub use crate::core::align::CHIP_SIDE;
 
 /// A face descriptor: 128 finite numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ pub struct NetEmbedder {
 
 impl NetEmbedder {
     pub fn new(store: &ModelStore) -> Result<Self, ModelError> {
-        let model = store.load(ModelId::Embedding)?;
+        let model = store.load_spec(&super::spec::EMBEDDING)?;
         let side = CHIP_SIDE as usize;
         Ok(Self {
             plan: model.plan(&[1, 3, side, side])?,

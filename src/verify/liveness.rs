@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::config::{Challenge, LivenessConfig};
 use super::pose::NoseFrame;
-use crate::geometry::{BoundingBox, Landmarks, Point};
+use crate::core::geometry::{BoundingBox, Landmarks, Point};
 
 /// Side of the aligned grey face patch, in samples.
 pub const PATCH_SIDE: usize = 24;

@@ -14,7 +14,6 @@ pub mod config;
 pub mod decision;
 pub mod embed;
 pub mod enroll;
-pub mod finder;
 pub mod gallery;
 pub mod liveness;
 pub mod metrics;
@@ -22,6 +21,7 @@ pub mod pose;
 pub mod quality;
 pub mod ratelimit;
 pub mod report;
+pub mod spec;
 pub mod stage;
 pub mod unlock;
 
@@ -47,8 +47,6 @@ pub enum VerifyError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Unlock(#[from] UnlockError),
-    #[error(transparent)]
-    Paths(#[from] crate::paths::PathsError),
     #[error("face chip is {width}x{height}, the embedding takes 150x150")]
     ChipSize { width: u32, height: u32 },
 }

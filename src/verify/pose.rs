@@ -7,7 +7,7 @@
 //! picture moved in front of the camera keeps them (nearly) constant, while a
 //! real head turning or nodding moves the nose out of the eye-mouth plane.
 
-use crate::geometry::{Landmarks, Point};
+use crate::core::geometry::{Landmarks, Point};
 
 /// The nose in the eye-mouth frame: `u` along the eyes (0.5 = centred),
 /// `v` from the eye line towards the mouth.

@@ -10,7 +10,7 @@ use super::config::VerifyConfig;
 use super::embed::{Embedding, Metric};
 use super::gallery::Quality;
 use super::pose::{roll_deg, NoseFrame};
-use crate::face::Detection;
+use crate::core::face::Detection;
 
 /// Why a frame gave no template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -118,7 +118,7 @@ pub fn is_near_duplicate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::{BoundingBox, Landmarks, Point};
+    use crate::core::geometry::{BoundingBox, Landmarks, Point};
 
     fn det(side: f32, nose_x: f32) -> Detection {
         Detection {

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::decision::Identity;
 use super::liveness::{Cues, Liveness};
-use crate::face::TrackId;
+use crate::core::face::TrackId;
 
 /// The verifier's view of one tracked face.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,25 +68,4 @@ pub struct VerifyVerdict {
     pub unlocked: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<VerifyNotice>,
-}
-
-/// The overlay text and colour of a face: name (or unknown), distance, liveness.
-pub fn face_label(v: &FaceVerdict) -> (String, crate::present::canvas::Colour) {
-    use crate::present::canvas::{GREEN, RED, YELLOW};
-    let mut text = v.identity.label().to_string();
-    if let Some(d) = v.distance {
-        text.push_str(&format!(" {d:.2}"));
-    }
-    let live = match &v.liveness {
-        Liveness::Live => " live",
-        Liveness::Pending => " live?",
-        Liveness::Spoof { .. } => " SPOOF",
-    };
-    text.push_str(live);
-    let colour = match (&v.identity, &v.liveness) {
-        (Identity::Owner { .. }, Liveness::Live) => GREEN,
-        (Identity::Unknown, _) | (_, Liveness::Spoof { .. }) => RED,
-        _ => YELLOW,
-    };
-    (text, colour)
 }

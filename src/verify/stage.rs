@@ -14,9 +14,9 @@ use super::liveness::{background_shift, GreyThumb, Liveness, LivenessTrack, Obse
 use super::ratelimit::RateLimiter;
 use super::report::{FaceVerdict, VerifyNotice, VerifyVerdict};
 use super::unlock::UnlockController;
-use crate::align::{extract_chip, ChipTemplate};
-use crate::face::TrackId;
-use crate::update::Analysis;
+use crate::core::align::{extract_chip, ChipTemplate};
+use crate::core::face::TrackId;
+use crate::pipeline::Analysis;
 
 /// Per-track state.
 #[derive(Debug, Default)]
@@ -440,15 +440,21 @@ impl VerifyStage {
 }
 
 impl VerifyStage {
-    /// The stage of `vigil run`: model, gallery and audit log from the config.
-    /// A model that cannot be loaded fails the run; a gallery or audit log
-    /// problem is reported and keeps the device locked.
-    pub fn from_config(
+    /// The stage's name in statistics and errors.
+    pub const NAME: &'static str = "verify";
+
+    /// The stage of `vigil run`: the model, and the gallery and audit log at
+    /// `paths` (resolved by the app). A model that cannot be loaded is an
+    /// error; a gallery or audit log problem is reported and keeps the device
+    /// locked.
+    pub fn open(
         store: &crate::models::ModelStore,
-        config: &crate::config::Config,
+        paths: &super::StatePaths,
+        verify: &VerifyConfig,
+        liveness: &LivenessConfig,
+        unlock: &UnlockConfig,
     ) -> Result<Self, super::VerifyError> {
         let embedder = super::embed::NetEmbedder::new(store)?;
-        let paths = config.verify.paths(&config.unlock)?;
         let gallery_store = super::gallery::GalleryStore::new(&paths.gallery, &paths.key);
         let gallery = gallery_store.load(embedder.model_sha256());
         let audit = super::audit::AuditLog::open(&paths.audit)
@@ -463,9 +469,9 @@ impl VerifyStage {
             Box::new(embedder),
             gallery,
             audit,
-            &config.verify,
-            &config.liveness,
-            &config.unlock,
+            verify,
+            liveness,
+            unlock,
         ))
     }
 }
@@ -481,19 +487,5 @@ impl Drop for VerifyStage {
                 100.0 * s.embeddings as f64 / s.faces_seen as f64
             );
         }
-    }
-}
-
-impl crate::pipeline::Consumer for VerifyStage {
-    fn name(&self) -> &'static str {
-        "verify"
-    }
-
-    fn process(&mut self, analysis: &Analysis) -> crate::error::Result<Vec<crate::update::Update>> {
-        let verdict = self.process_analysis(analysis);
-        Ok(vec![crate::update::Update::Verify(
-            analysis.stamp(),
-            verdict,
-        )])
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::face::TrackId;
+use crate::core::face::TrackId;
 
 /// How often a running command is polled for exit.
 const POLL: Duration = Duration::from_millis(5);

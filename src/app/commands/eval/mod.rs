@@ -1,0 +1,43 @@
+//! `vigil eval ...`: accuracy of each stage on a development set.
+
+pub mod detect;
+pub mod detect_metrics;
+pub mod emotion;
+pub mod scene;
+pub mod values;
+pub mod verify;
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: EvalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Face detector: recall / precision / AP on annotated photos, or frame hit rate on a clip.
+    Detect(detect::DetectEvalArgs),
+    /// Emotion classifier: accuracy, per-class recall, confusion on a folder per class.
+    Emotion(emotion::EmotionEvalArgs),
+    /// Face verification on a folder of identities (one sub-folder per person).
+    Verify(verify::VerifyEvalArgs),
+    /// Owner / others / objects scene head: k-fold (--data) or enrollment (--enroll, --test).
+    Scene(scene::SceneEvalArgs),
+}
+
+/// Runs an evaluation with the loaded config.
+pub fn run(config: crate::app::config::Config, args: &EvalArgs) -> anyhow::Result<()> {
+    let config = &config;
+    match &args.command {
+        EvalCommand::Detect(a) => detect::run(config, a),
+        EvalCommand::Emotion(a) => emotion::run(config, a).map(|_| ()).map_err(Into::into),
+        EvalCommand::Verify(a) => verify::run(config, a),
+        EvalCommand::Scene(a) => {
+            config.validate()?;
+            scene::run(config, a)?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! `vigil run`: the pipeline on a camera or a replay, with the overlay window
+//! or headless events.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::app::build::build_pipeline;
+use crate::app::config::Config;
+use crate::app::present::{EventWriter, OverlayWindow, Present};
+use crate::capture::SourceSpec;
+
+/// Flags of `vigil run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// auto, camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
+    #[arg(long, value_name = "SPEC")]
+    pub source: Option<String>,
+    /// No window: write JSON-lines events (to stdout unless --events).
+    #[arg(long)]
+    pub headless: bool,
+    /// Write events to FILE ("-" = stdout); with a window, events are written too.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<String>,
+    /// Stop after N frames.
+    #[arg(long, value_name = "N")]
+    pub max_frames: Option<u64>,
+    /// Pace replays at their native FPS (frames are then dropped like a camera's).
+    #[arg(long)]
+    pub realtime: bool,
+}
+
+impl RunArgs {
+    /// Applies the flags over `config` and validates the result.
+    pub fn apply(&self, mut config: Config) -> anyhow::Result<Config> {
+        if let Some(s) = &self.source {
+            config.capture.source = s.clone();
+        }
+        if self.headless {
+            config.present.headless = true;
+        }
+        if let Some(e) = &self.events {
+            config.present.events = e.clone();
+        }
+        if let Some(n) = self.max_frames {
+            config.pipeline.max_frames = n;
+        }
+        if self.realtime {
+            config.capture.realtime = true;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// `vigil run`.
+pub fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
+    let config = args.apply(config)?;
+    let spec = SourceSpec::parse(&config.capture.source)?.resolve();
+    let (pipeline, options) = build_pipeline(&config, &spec)?;
+
+    let mut headless = config.present.headless;
+    if !headless && !display_available() {
+        log::warn!("no display (DISPLAY is not set): running headless, events on stdout");
+        headless = true;
+    }
+    let events = if headless || args.events.is_some() {
+        Some(EventWriter::open(&config.present.events)?)
+    } else {
+        None
+    };
+    let window = (!headless).then(OverlayWindow::new);
+    let mut present = Present::new(
+        events,
+        config.present.frame_events,
+        window,
+        config.present.window_scale as usize,
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::Release))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    let summary = pipeline
+        .run(&mut present, &options, stop)
+        .with_context(|| format!("run on {spec} failed"))?;
+    eprintln!("{}", summary.to_text());
+    Ok(())
+}
+
+/// Whether a window can be opened (minifb uses X11).
+fn display_available() -> bool {
+    cfg!(feature = "window") && std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+}

@@ -1,0 +1,20 @@
+//! Layer 4, app: everything that knows the whole program. The aggregate
+//! [`config::Config`] and its search path, the state directory ([`paths`]),
+//! the [`update::Update`] messages with the consumer impls for the stages, the
+//! run assembly ([`build`], [`front`]), the presenters and outlets
+//! ([`present`]) and every subcommand ([`commands`]), with the command line
+//! ([`cli`]).
+//!
+//! May use every layer below (core, models, capture, pipeline, the stages);
+//! nothing below imports it.
+
+pub mod build;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod front;
+pub mod paths;
+pub mod present;
+pub mod update;
+
+pub use build::{build_pipeline, face_finder, models_dir};

@@ -1,0 +1,124 @@
+//! What the presenter knows: the latest frame's faces and every stage's
+//! latest verdict, merged as updates arrive.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::events::{EmotionTag, Event, FaceEvent};
+use crate::app::update::Update;
+use crate::core::face::TrackId;
+use crate::emotion::{Alert, AlertKind, AlertPhase, MoodShares, SmoothedEmotion};
+use crate::pipeline::Analysis;
+use crate::scene::SceneVerdict;
+
+#[derive(Debug, Default)]
+pub struct PresentState {
+    pub analysis: Option<Arc<Analysis>>,
+    pub scene: Option<SceneVerdict>,
+    pub verify: Option<crate::verify::report::VerifyVerdict>,
+    /// Latest smoothed emotion per live track.
+    pub emotions: HashMap<TrackId, SmoothedEmotion>,
+    /// Latest driver-mood shares.
+    pub mood: Option<MoodShares>,
+    /// Alerts in progress, by kind.
+    pub alerts: BTreeMap<AlertKind, Alert>,
+}
+
+impl PresentState {
+    /// Applies an update and returns the state-change events it caused.
+    pub fn apply(&mut self, update: &Update) -> Vec<Event> {
+        let stamp = update.stamp();
+        let (seq, media_time_s) = (stamp.seq, stamp.media_time.as_secs_f64());
+        let mut events = Vec::new();
+        match update {
+            Update::Faces(analysis) => {
+                for track in &analysis.ended {
+                    self.emotions.remove(track);
+                    events.push(Event::TrackEnded {
+                        seq,
+                        media_time_s,
+                        track: *track,
+                    });
+                }
+                for face in analysis.faces.iter().filter(|f| f.age == 1) {
+                    events.push(Event::TrackStarted {
+                        seq,
+                        media_time_s,
+                        track: face.track,
+                    });
+                }
+                self.analysis = Some(analysis.clone());
+            }
+            Update::Scene(_, verdict) => {
+                let changed = self.scene.as_ref().and_then(|s| s.best()).map(|b| &b.label)
+                    != verdict.best().map(|b| &b.label);
+                if changed {
+                    events.push(Event::Scene {
+                        seq,
+                        media_time_s,
+                        top: verdict.top.clone(),
+                    });
+                }
+                self.scene = Some(verdict.clone());
+            }
+            Update::Verify(_, verdict) => {
+                for notice in &verdict.notices {
+                    events.push(Event::Verify {
+                        seq,
+                        media_time_s,
+                        notice: notice.clone(),
+                    });
+                }
+                self.verify = Some(verdict.clone());
+            }
+            Update::Emotion(_, report) => {
+                for f in &report.faces {
+                    let previous = self.emotions.insert(f.track, f.smoothed);
+                    if previous.map(|p| p.emotion) != Some(f.smoothed.emotion) {
+                        events.push(Event::Emotion {
+                            seq,
+                            media_time_s,
+                            track: f.track,
+                            emotion: EmotionTag::from(&f.smoothed),
+                        });
+                    }
+                }
+                if report.mood.is_some() {
+                    self.mood = report.mood;
+                }
+            }
+            Update::Alert(_, alert) => {
+                match alert.phase {
+                    AlertPhase::Start => {
+                        self.alerts.insert(alert.kind, *alert);
+                    }
+                    AlertPhase::End => {
+                        self.alerts.remove(&alert.kind);
+                    }
+                }
+                events.push(Event::Alert {
+                    seq,
+                    media_time_s,
+                    alert: *alert,
+                });
+            }
+        }
+        events
+    }
+
+    /// The per-frame event for the latest analysis.
+    pub fn frame_event(&self, latency_ms: f64) -> Option<Event> {
+        let a = self.analysis.as_ref()?;
+        Some(Event::Frame {
+            seq: a.frame.seq,
+            media_time_s: a.frame.media_time.as_secs_f64(),
+            latency_ms,
+            faces: a
+                .faces
+                .iter()
+                .map(|f| FaceEvent::from(f).with_emotion(self.emotions.get(&f.track)))
+                .collect(),
+            scene: self.scene.as_ref().and_then(|s| s.best().cloned()),
+        })
+    }
+}

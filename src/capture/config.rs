@@ -1,0 +1,41 @@
+//! `[capture]`: where frames come from (owned by the capture layer).
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::check::{positive, ConfigError};
+
+/// `[capture]`: where frames come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    pub source: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub realtime: bool,
+    pub replay_fps: f64,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        Self {
+            source: "auto".into(),
+            width: 640,
+            height: 480,
+            fps: 30,
+            realtime: false,
+            replay_fps: 30.0,
+        }
+    }
+}
+
+impl CaptureConfig {
+    /// Range checks; errors name the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        positive("capture.width", self.width as f64)?;
+        positive("capture.height", self.height as f64)?;
+        positive("capture.fps", self.fps as f64)?;
+        positive("capture.replay_fps", self.replay_fps)?;
+        Ok(())
+    }
+}

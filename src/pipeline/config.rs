@@ -1,0 +1,45 @@
+//! `[pipeline]`: threads, channels and statistics (owned by the pipeline).
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::check::{positive, ConfigError};
+
+/// How a stage's input behaves when the stage is busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayPolicy {
+    /// The source waits for the pipeline: every frame of a replay is processed.
+    Block,
+    /// The source runs ahead and stale frames are dropped, as with a camera.
+    Drop,
+}
+
+/// `[pipeline]`: threads, channels and statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    pub channel_capacity: usize,
+    pub replay_policy: ReplayPolicy,
+    pub stats_interval_s: f64,
+    pub max_frames: u64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            channel_capacity: 1,
+            replay_policy: ReplayPolicy::Block,
+            stats_interval_s: 5.0,
+            max_frames: 0,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Range checks; errors name the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        positive("pipeline.channel_capacity", self.channel_capacity as f64)?;
+        positive("pipeline.stats_interval_s", self.stats_interval_s)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+//! The integration tests, one binary: a module per area, each linking tract
+//! once instead of once per file (CI builds this twice, x86 and aarch64).
+
+mod support;
+
+mod cli;
+mod detect_bad_input;
+mod detect_eval;
+mod detect_faces;
+mod detect_ops;
+mod emotion_classifier;
+mod emotion_eval;
+mod emotion_overlay;
+mod emotion_stage;
+mod layers;
+mod pipeline;
+mod scene_eval;
+mod scene_head;
+mod scene_int8;
+mod sources;
+mod verify_clips;
+mod verify_unlock;
+mod window;
