@@ -7,8 +7,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
+use vigil::app::commands::eval::detect::TimingSummary;
 use vigil::detect::{DetectConfig, Detector};
-use vigil::eval::detect::TimingSummary;
 use vigil::models::ModelStore;
 
 /// Runs per fixture for the per-stage table.

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use image::{GrayImage, RgbImage};
+use vigil::core::face::Detection;
+use vigil::core::geometry::{BoundingBox, Landmarks, Point};
 use vigil::emotion::crop::{face_crop, grey_of, FER_TEMPLATE};
 use vigil::emotion::{ClassifierOptions, EmotionClassifier, TtaMode};
-use vigil::face::Detection;
-use vigil::geometry::{BoundingBox, Landmarks, Point};
 use vigil::models::{self, ModelStore};
 
 fn crop() -> GrayImage {

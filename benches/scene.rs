@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use vigil::app::commands::eval::scene::FacesCache;
 use vigil::capture::{list_images, load_rgb};
-use vigil::eval::scene::FacesCache;
 use vigil::models::ModelStore;
 use vigil::scene::crop::centre_square;
 use vigil::scene::{load_negatives, train_head, Backbone, BackboneVariant, SceneConfig};

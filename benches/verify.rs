@@ -3,8 +3,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
-use vigil::align::{extract_chip, ChipTemplate};
-use vigil::geometry::{Landmarks, Point};
+use vigil::core::align::{extract_chip, ChipTemplate};
+use vigil::core::geometry::{Landmarks, Point};
 use vigil::models::{resolve_dir, ModelStore};
 use vigil::verify::embed::{FaceEmbedder, NetEmbedder};
 

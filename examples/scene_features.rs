@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use vigil::eval::scene::{negatives_from_images, thin_negatives, Featurizer};
+use vigil::app::commands::eval::scene::{negatives_from_images, thin_negatives, Featurizer};
 use vigil::models::{self, ModelStore};
 use vigil::scene::{BackboneVariant, CropMode, SceneConfig};
 
@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
         scene.grey = g;
     }
     let store = ModelStore::new(models::resolve_dir(args.models.as_deref())?);
-    let config = vigil::config::Config::default();
+    let config = vigil::app::config::Config::default();
     let mut featurizer = Featurizer::new(
         &store,
         &config,
