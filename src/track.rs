@@ -208,6 +208,17 @@ impl Tracker {
         update
     }
 
+    /// Ends every track (the source was lost: nothing carries over a gap).
+    /// Returns the confirmed ones, which had been reported to the stages.
+    pub fn clear(&mut self) -> Vec<TrackId> {
+        let need = self.config.confirm_frames;
+        std::mem::take(&mut self.tracks)
+            .into_iter()
+            .filter(|t| t.seen >= need)
+            .map(|t| t.id)
+            .collect()
+    }
+
     /// For each detection, the index of the track it continues.
     fn assign(&self, detections: &[Detection]) -> Vec<Option<usize>> {
         let mut pairs: Vec<(f32, usize, usize)> = Vec::new();

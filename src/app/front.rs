@@ -1,7 +1,8 @@
 //! The pipeline's front stage: detect, then track. Lives in the app because
 //! it joins two stages (`detect` and `track`), which never import each other.
 
-use crate::core::face::Detection;
+use crate::capture::SourceEvent;
+use crate::core::face::{Detection, TrackId};
 use crate::core::frame::Frame;
 use crate::detect::{DetectError, Detector};
 use crate::pipeline::{Analysis, FrontStage, StageResult};
@@ -16,6 +17,8 @@ pub struct FaceFront {
     tracker: Tracker,
     /// Frames since the last full scan.
     since_full_scan: u32,
+    /// Tracks ended by a lost source, reported with the next frame.
+    ended_by_loss: Vec<TrackId>,
 }
 
 impl FaceFront {
@@ -28,6 +31,7 @@ impl FaceFront {
             detector,
             tracker,
             since_full_scan: 0,
+            ended_by_loss: Vec::new(),
         }
     }
 
@@ -52,11 +56,20 @@ impl FrontStage for FaceFront {
     fn process(&mut self, frame: Frame) -> StageResult<Analysis> {
         let detections = self.detect(&frame)?;
         let update = self.tracker.update_confirmed(&detections);
+        let mut ended = std::mem::take(&mut self.ended_by_loss);
+        ended.extend(update.ended);
         Ok(Analysis {
             frame,
             faces: update.faces,
-            ended: update.ended,
+            ended,
         })
+    }
+
+    fn source_event(&mut self, event: &SourceEvent) {
+        if let SourceEvent::Lost { .. } = event {
+            self.ended_by_loss.extend(self.tracker.clear());
+            self.since_full_scan = 0;
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::capture::SourceEvent;
 use crate::emotion::{Alert, EmotionReport, EmotionStage};
 use crate::pipeline::{Analysis, Consumer, Message, StageResult, Stamp};
 use crate::scene::{SceneStage, SceneVerdict};
@@ -24,6 +25,8 @@ pub enum Update {
     Emotion(Stamp, EmotionReport),
     /// A driver-mood alert started or ended.
     Alert(Stamp, Alert),
+    /// The live source was lost or came back.
+    Source(Stamp, SourceEvent),
 }
 
 impl Update {
@@ -35,6 +38,7 @@ impl Update {
             Update::Verify(s, _) => *s,
             Update::Emotion(s, _) => *s,
             Update::Alert(s, _) => *s,
+            Update::Source(s, _) => *s,
         }
     }
 
@@ -47,6 +51,10 @@ impl Update {
 impl Message for Update {
     fn frame(analysis: Arc<Analysis>) -> Self {
         Update::Faces(analysis)
+    }
+
+    fn source(event: SourceEvent, stamp: Stamp) -> Self {
+        Update::Source(stamp, event)
     }
 
     fn stamp(&self) -> Stamp {

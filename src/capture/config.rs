@@ -14,6 +14,8 @@ pub struct CaptureConfig {
     pub fps: u32,
     pub realtime: bool,
     pub replay_fps: f64,
+    /// Longest wait between two attempts to reopen a lost live source.
+    pub retry_max_s: f64,
 }
 
 impl Default for CaptureConfig {
@@ -25,6 +27,7 @@ impl Default for CaptureConfig {
             fps: 30,
             realtime: false,
             replay_fps: 30.0,
+            retry_max_s: 1.0,
         }
     }
 }
@@ -36,6 +39,7 @@ impl CaptureConfig {
         positive("capture.height", self.height as f64)?;
         positive("capture.fps", self.fps as f64)?;
         positive("capture.replay_fps", self.replay_fps)?;
+        positive("capture.retry_max_s", self.retry_max_s)?;
         Ok(())
     }
 }

@@ -5,11 +5,13 @@
 mod camera;
 pub mod config;
 mod dir;
+pub mod live;
 mod pacing;
 mod video;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use thiserror::Error;
 
@@ -70,6 +72,50 @@ pub trait FrameSource {
     fn native_fps(&self) -> Option<f64>;
     /// True for a camera: frames arrive in real time whether or not we keep up.
     fn is_live(&self) -> bool;
+    /// The next frame, a change in the source's health, or nothing yet. The
+    /// pipeline calls this; a plain source just wraps [`Self::next_frame`].
+    fn poll(&mut self) -> Result<Poll, CaptureError> {
+        Ok(match self.next_frame()? {
+            Some(frame) => Poll::Frame(frame),
+            None => Poll::End,
+        })
+    }
+    /// Images or frames skipped as undecodable so far.
+    fn skipped(&self) -> u64 {
+        0
+    }
+}
+
+/// What [`FrameSource::poll`] returns.
+#[derive(Debug)]
+pub enum Poll {
+    /// A frame.
+    Frame(Frame),
+    /// The source was lost or came back.
+    Event(SourceEvent),
+    /// Nothing yet (a lost live source waiting to retry): poll again.
+    Idle,
+    /// The replay is over.
+    End,
+}
+
+/// A change in a live source's health.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    /// The source stopped delivering (an error, the end of a live stream, the
+    /// device gone). `at` is the time on the source's clock.
+    Lost { reason: String, at: Duration },
+    /// Frames flow again after `outage`.
+    Restored { outage: Duration, at: Duration },
+}
+
+impl SourceEvent {
+    /// When it happened, on the source's clock.
+    pub fn at(&self) -> Duration {
+        match self {
+            SourceEvent::Lost { at, .. } | SourceEvent::Restored { at, .. } => *at,
+        }
+    }
 }
 
 impl FrameSource for Box<dyn FrameSource> {
@@ -84,6 +130,12 @@ impl FrameSource for Box<dyn FrameSource> {
     }
     fn is_live(&self) -> bool {
         (**self).is_live()
+    }
+    fn poll(&mut self) -> Result<Poll, CaptureError> {
+        (**self).poll()
+    }
+    fn skipped(&self) -> u64 {
+        (**self).skipped()
     }
 }
 
@@ -160,6 +212,11 @@ pub fn opener(spec: &SourceSpec, config: &CaptureConfig, models_dir: &Path) -> S
     Box::new(move || open(&spec, &config, &models_dir))
 }
 
+/// The cap on the delay between two attempts to reopen a lost live source.
+fn retry_delay(config: &CaptureConfig) -> Duration {
+    Duration::from_secs_f64(config.retry_max_s.max(0.01))
+}
+
 /// Opens a source. Replays are paced at their native FPS when `config.realtime`.
 pub fn open(
     spec: &SourceSpec,
@@ -168,7 +225,13 @@ pub fn open(
 ) -> Result<Box<dyn FrameSource>, CaptureError> {
     let source: Box<dyn FrameSource> = match &spec.clone().resolve() {
         SourceSpec::Auto => return Err(CaptureError::BadSpec("auto".into())),
-        SourceSpec::Camera(index) => Box::new(CameraSource::open(*index, config)?),
+        SourceSpec::Camera(index) => {
+            let (index, camera_config) = (*index, config.clone());
+            let reopen: live::Reopen = Box::new(move || {
+                Ok(Box::new(CameraSource::open(index, &camera_config)?) as Box<dyn FrameSource>)
+            });
+            Box::new(live::Resilient::open(reopen, retry_delay(config), false)?)
+        }
         SourceSpec::Dir(path) => Box::new(DirSource::open(path, config.replay_fps)?),
         SourceSpec::Video(path) => Box::new(VideoSource::open(path)?),
         SourceSpec::Demo => Box::new(DirSource::open(&demo_dir(models_dir), DEMO_FPS)?),

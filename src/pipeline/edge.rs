@@ -1,4 +1,6 @@
-//! Bounded channels between stages, with a "latest frame wins" option.
+//! Bounded channels between stages, with a "latest frame wins" option, and a
+//! control lane beside each: control items (a source lost or restored) are
+//! never dropped and are received before any queued data item.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,9 +20,13 @@ pub enum EdgePolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disconnected;
 
+/// Control items queued on an edge before [`EdgeTx::send_control`] waits.
+pub const CONTROL_CAPACITY: usize = 16;
+
 /// Sending half of an edge.
 pub struct EdgeTx<T> {
     tx: Sender<T>,
+    ctl: Sender<T>,
     /// Held only for `LatestWins`, to take the stale item out.
     drain: Option<Receiver<T>>,
     closed: Arc<AtomicBool>,
@@ -31,6 +37,7 @@ impl<T> Clone for EdgeTx<T> {
     fn clone(&self) -> Self {
         Self {
             tx: self.tx.clone(),
+            ctl: self.ctl.clone(),
             drain: self.drain.clone(),
             closed: self.closed.clone(),
             dropped: self.dropped.clone(),
@@ -41,6 +48,7 @@ impl<T> Clone for EdgeTx<T> {
 /// Receiving half of an edge. Dropping it tells producers it is gone.
 pub struct EdgeRx<T> {
     rx: Receiver<T>,
+    ctl: Receiver<T>,
     closed: Arc<AtomicBool>,
     dropped: Arc<AtomicU64>,
 }
@@ -54,18 +62,21 @@ impl<T> Drop for EdgeRx<T> {
 /// A bounded edge of `capacity` items (at least 1).
 pub fn edge<T>(capacity: usize, policy: EdgePolicy) -> (EdgeTx<T>, EdgeRx<T>) {
     let (tx, rx) = bounded(capacity.max(1));
+    let (ctl_tx, ctl_rx) = bounded(CONTROL_CAPACITY);
     let closed = Arc::new(AtomicBool::new(false));
     let dropped = Arc::new(AtomicU64::new(0));
     let drain = (policy == EdgePolicy::LatestWins).then(|| rx.clone());
     (
         EdgeTx {
             tx,
+            ctl: ctl_tx,
             drain,
             closed: closed.clone(),
             dropped: dropped.clone(),
         },
         EdgeRx {
             rx,
+            ctl: ctl_rx,
             closed,
             dropped,
         },
@@ -100,10 +111,28 @@ impl<T> EdgeTx<T> {
     }
 }
 
+impl<T> EdgeTx<T> {
+    /// Sends a control item: never dropped (waits while the lane is full),
+    /// received before the data items queued at that moment.
+    pub fn send_control(&self, item: T) -> Result<(), Disconnected> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Disconnected);
+        }
+        self.ctl.send(item).map_err(|_| Disconnected)
+    }
+}
+
 impl<T> EdgeRx<T> {
-    /// Blocks for the next item; `None` once every producer is gone.
+    /// Blocks for the next item, control items first; `None` once every
+    /// producer is gone and both lanes are empty.
     pub fn recv(&self) -> Option<T> {
-        self.rx.recv().ok()
+        if let Ok(item) = self.ctl.try_recv() {
+            return Some(item);
+        }
+        crossbeam_channel::select_biased! {
+            recv(self.ctl) -> item => item.ok().or_else(|| self.rx.recv().ok()),
+            recv(self.rx) -> item => item.ok().or_else(|| self.ctl.try_recv().ok()),
+        }
     }
 
     /// Waits at most `timeout`; `Err(true)` when every producer is gone.
@@ -161,6 +190,20 @@ mod tests {
             drop(rx);
             assert_eq!(tx.send(1), Err(Disconnected));
         }
+    }
+
+    #[test]
+    fn control_items_are_never_dropped_and_come_first() {
+        let (tx, rx) = edge::<u32>(1, EdgePolicy::LatestWins);
+        tx.send(1).unwrap();
+        tx.send_control(100).unwrap();
+        tx.send(2).unwrap();
+        tx.send_control(101).unwrap();
+        tx.send(3).unwrap();
+        drop(tx);
+        let got: Vec<u32> = std::iter::from_fn(|| rx.recv()).collect();
+        assert_eq!(got, vec![100, 101, 3]);
+        assert_eq!(rx.dropped(), 2);
     }
 
     #[test]

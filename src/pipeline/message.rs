@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::capture::SourceEvent;
 use crate::core::face::{TrackId, TrackedFace};
 use crate::core::frame::Frame;
 
@@ -53,6 +54,8 @@ impl Analysis {
 pub trait Message: Send + 'static {
     /// The message for an analysed frame (sent for every processed frame).
     fn frame(analysis: Arc<Analysis>) -> Self;
+    /// The message for a change in the source's health (never dropped).
+    fn source(event: SourceEvent, stamp: Stamp) -> Self;
     /// The frame this message was computed on.
     fn stamp(&self) -> Stamp;
     /// True for consumer verdicts (counted in capture-to-verdict latency).

@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::capture::{FrameSource, SourceOpener};
+use crate::capture::{FrameSource, Poll, SourceEvent, SourceOpener};
 use crate::core::frame::Frame;
 
 use edge::{edge, EdgePolicy, EdgeRx, EdgeTx};
@@ -57,6 +57,8 @@ pub trait FrontStage: Send {
     fn name(&self) -> &'static str;
     /// Analyses one frame.
     fn process(&mut self, frame: Frame) -> StageResult<Analysis>;
+    /// The source was lost or came back (e.g. end every track).
+    fn source_event(&mut self, _event: &SourceEvent) {}
 }
 
 /// Interprets analysed frames (verify, emotion, scene). Runs on its own thread.
@@ -70,6 +72,23 @@ pub trait Consumer<M>: Send {
     }
     /// Interprets one frame, pushing its verdicts to `out`.
     fn process(&mut self, analysis: &Analysis, out: &mut Vec<M>) -> StageResult<()>;
+    /// The source was lost or came back (e.g. drop per-track state, relock),
+    /// pushing any verdicts to `out`. Never dropped, unlike frames.
+    fn source_event(
+        &mut self,
+        _event: &SourceEvent,
+        _stamp: Stamp,
+        _out: &mut Vec<M>,
+    ) -> StageResult<()> {
+        Ok(())
+    }
+}
+
+/// What the front and consumer threads receive: data, or (on the control
+/// lane, never dropped) a change in the source's health.
+enum Feed<T> {
+    Data(T),
+    Source(SourceEvent, Stamp),
 }
 
 /// Whether the presenter wants to go on.
@@ -208,7 +227,7 @@ impl<M: Message> Pipeline<M> {
             consumers,
         } = self;
 
-        let (frame_tx, frame_rx) = edge::<Frame>(opts.capacity, opts.frame_policy);
+        let (frame_tx, frame_rx) = edge::<Feed<Frame>>(opts.capacity, opts.frame_policy);
         let (update_tx, update_rx) = edge::<M>(UPDATE_CAPACITY, EdgePolicy::Block);
         let (shown_tx, shown_rx) = edge::<M>(opts.capacity, opts.frame_policy);
         let front_monitor = StageMonitor::new(front.name(), frame_rx.dropped_counter());
@@ -216,7 +235,7 @@ impl<M: Message> Pipeline<M> {
         let mut consumer_rxs = Vec::new();
         let mut monitors = vec![front_monitor.clone()];
         for c in &consumers {
-            let (tx, rx) = edge::<Arc<Analysis>>(opts.capacity, opts.frame_policy);
+            let (tx, rx) = edge::<Feed<Arc<Analysis>>>(opts.capacity, opts.frame_policy);
             monitors.push(StageMonitor::new(c.name(), rx.dropped_counter()));
             consumer_edges.push(tx);
             consumer_rxs.push(rx);
@@ -224,14 +243,19 @@ impl<M: Message> Pipeline<M> {
         let present_monitor = StageMonitor::new(PRESENT_STAGE, shown_rx.dropped_counter());
         monitors.push(present_monitor.clone());
         let captured = AtomicU64::new(0);
+        let skipped = AtomicU64::new(0);
         let started = Instant::now();
 
         let summary = thread::scope(|scope| {
             let mut handles = Vec::new();
             {
                 let shared = &shared;
-                let captured = &captured;
+                let counts = CaptureCounts {
+                    captured: &captured,
+                    skipped: &skipped,
+                };
                 let max = opts.max_frames;
+                let notices = update_tx.clone();
                 handles.push((
                     "capture".to_string(),
                     thread::Builder::new()
@@ -239,7 +263,7 @@ impl<M: Message> Pipeline<M> {
                         .spawn_scoped(scope, move || match source() {
                             Ok(mut source) => {
                                 log::info!("source: {}", source.describe());
-                                capture_loop(&mut *source, frame_tx, max, captured, shared)
+                                capture_loop(&mut *source, frame_tx, notices, max, counts, shared)
                             }
                             Err(e) => shared.fail(e.into()),
                         }),
@@ -319,6 +343,7 @@ impl<M: Message> Pipeline<M> {
         let (end_to_end, verdict, presented) = summary;
         let summary = RunSummary {
             frames_captured: captured.load(Ordering::Relaxed),
+            skipped: skipped.load(Ordering::Relaxed),
             frames_presented: presented,
             wall_s,
             fps: if wall_s > 0.0 {
@@ -359,30 +384,54 @@ fn guarded<T>(stage: &str, f: impl FnOnce() -> StageResult<T>) -> Result<T, Pipe
     }
 }
 
-fn capture_loop(
+/// The capture thread's counters.
+#[derive(Clone, Copy)]
+struct CaptureCounts<'a> {
+    captured: &'a AtomicU64,
+    skipped: &'a AtomicU64,
+}
+
+fn capture_loop<M: Message>(
     source: &mut dyn FrameSource,
-    tx: EdgeTx<Frame>,
+    tx: EdgeTx<Feed<Frame>>,
+    notices: EdgeTx<M>,
     max_frames: Option<u64>,
-    captured: &AtomicU64,
+    counts: CaptureCounts<'_>,
     shared: &Shared,
 ) {
+    let mut last_seq = 0;
     loop {
         if shared.stopping() {
             break;
         }
         if let Some(max) = max_frames {
-            if captured.load(Ordering::Relaxed) >= max {
+            if counts.captured.load(Ordering::Relaxed) >= max {
                 break;
             }
         }
-        match source.next_frame() {
-            Ok(Some(frame)) => {
-                captured.fetch_add(1, Ordering::Relaxed);
-                if tx.send(frame).is_err() {
+        let polled = source.poll();
+        counts.skipped.store(source.skipped(), Ordering::Relaxed);
+        match polled {
+            Ok(Poll::Frame(frame)) => {
+                last_seq = frame.seq;
+                counts.captured.fetch_add(1, Ordering::Relaxed);
+                if tx.send(Feed::Data(frame)).is_err() {
                     break;
                 }
             }
-            Ok(None) => break,
+            Ok(Poll::Event(event)) => {
+                let stamp = Stamp {
+                    seq: last_seq,
+                    media_time: event.at(),
+                    captured: Instant::now(),
+                };
+                let to_stages = tx.send_control(Feed::Source(event.clone(), stamp));
+                if to_stages.is_err() || notices.send(M::source(event, stamp)).is_err() {
+                    break;
+                }
+            }
+            Ok(Poll::Idle) => {}
+            Ok(Poll::End) => break,
             Err(e) => {
                 shared.fail(e.into());
                 break;
@@ -393,13 +442,25 @@ fn capture_loop(
 
 fn front_loop<M: Message>(
     front: &mut dyn FrontStage,
-    rx: EdgeRx<Frame>,
-    consumers: Vec<EdgeTx<Arc<Analysis>>>,
+    rx: EdgeRx<Feed<Frame>>,
+    consumers: Vec<EdgeTx<Feed<Arc<Analysis>>>>,
     updates: EdgeTx<M>,
     monitor: &StageMonitor,
     shared: &Shared,
 ) {
-    while let Some(frame) = rx.recv() {
+    while let Some(item) = rx.recv() {
+        let frame = match item {
+            Feed::Data(frame) => frame,
+            Feed::Source(event, stamp) => {
+                front.source_event(&event);
+                for c in &consumers {
+                    if c.send_control(Feed::Source(event.clone(), stamp)).is_err() {
+                        shared.stop.store(true, Ordering::Release);
+                    }
+                }
+                continue;
+            }
+        };
         let t = Instant::now();
         let analysis = match guarded(front.name(), || front.process(frame)) {
             Ok(a) => Arc::new(a),
@@ -411,7 +472,7 @@ fn front_loop<M: Message>(
         monitor.record(t.elapsed());
         for c in &consumers {
             // A consumer only leaves early when it failed: stop the run.
-            if c.send(analysis.clone()).is_err() {
+            if c.send(Feed::Data(analysis.clone())).is_err() {
                 shared.stop.store(true, Ordering::Release);
             }
         }
@@ -423,23 +484,34 @@ fn front_loop<M: Message>(
 
 fn consumer_loop<M: Message>(
     consumer: &mut dyn Consumer<M>,
-    rx: EdgeRx<Arc<Analysis>>,
+    rx: EdgeRx<Feed<Arc<Analysis>>>,
     updates: EdgeTx<M>,
     monitor: &StageMonitor,
     shared: &Shared,
 ) {
     let mut out = Vec::new();
-    while let Some(analysis) = rx.recv() {
-        if !consumer.wants(&analysis) {
-            continue;
-        }
-        let t = Instant::now();
+    while let Some(item) = rx.recv() {
         let name = consumer.name();
-        if let Err(e) = guarded(name, || consumer.process(&analysis, &mut out)) {
-            shared.fail(e);
-            return;
+        match item {
+            Feed::Source(event, stamp) => {
+                let result = guarded(name, || consumer.source_event(&event, stamp, &mut out));
+                if let Err(e) = result {
+                    shared.fail(e);
+                    return;
+                }
+            }
+            Feed::Data(analysis) => {
+                if !consumer.wants(&analysis) {
+                    continue;
+                }
+                let t = Instant::now();
+                if let Err(e) = guarded(name, || consumer.process(&analysis, &mut out)) {
+                    shared.fail(e);
+                    return;
+                }
+                monitor.record(t.elapsed());
+            }
         }
-        monitor.record(t.elapsed());
         for u in out.drain(..) {
             if updates.send(u).is_err() {
                 return;

@@ -101,6 +101,8 @@ pub struct StageStats {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     pub frames_captured: u64,
+    /// Images or frames the source skipped as undecodable.
+    pub skipped: u64,
     pub frames_presented: u64,
     pub wall_s: f64,
     pub fps: f64,
@@ -128,6 +130,9 @@ impl RunSummary {
                 "; capture-to-verdict p50 {:.1} ms p95 {:.1} ms",
                 self.capture_to_verdict.p50_ms, self.capture_to_verdict.p95_ms
             ));
+        }
+        if self.skipped > 0 {
+            s.push_str(&format!("; {} skipped as undecodable", self.skipped));
         }
         for st in &self.stages {
             s.push_str(&format!(

@@ -346,3 +346,102 @@ fn source_error_is_returned() {
         .unwrap_err();
     assert!(err.to_string().contains("no camera"), "{err}");
 }
+
+/// A consumer that records the source events it is told about.
+struct Watcher(Arc<Mutex<Vec<String>>>);
+impl Consumer<Update> for Watcher {
+    fn name(&self) -> &'static str {
+        "watcher"
+    }
+    fn process(&mut self, _: &Analysis, _: &mut Vec<Update>) -> StageResult<()> {
+        Ok(())
+    }
+    fn source_event(
+        &mut self,
+        event: &vigil::capture::SourceEvent,
+        _: vigil::pipeline::Stamp,
+        _: &mut Vec<Update>,
+    ) -> StageResult<()> {
+        self.0.lock().unwrap().push(format!("{event:?}"));
+        Ok(())
+    }
+}
+
+/// Collects the presenter's source updates and counts frames.
+#[derive(Default)]
+struct SourceLog {
+    frames: u64,
+    events: Vec<String>,
+}
+impl Presenter<Update> for SourceLog {
+    fn present(&mut self, u: &Update, _: &LiveView) -> StageResult<Flow> {
+        match u {
+            Update::Faces(_) => self.frames += 1,
+            Update::Source(_, e) => self.events.push(format!("{e:?}")),
+            _ => {}
+        }
+        Ok(Flow::Continue)
+    }
+    fn finish(&mut self, _: &RunSummary) -> StageResult<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_lost_live_source_is_reopened_and_every_stage_is_told() {
+    use vigil::capture::live::{Reopen, Resilient};
+    // Each opening is a live stream of 5 frames that then ends (a camera
+    // unplugged); the third opening fails (still unplugged).
+    let openings = Arc::new(AtomicUsize::new(0));
+    let counter = openings.clone();
+    let reopen: Reopen = Box::new(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        if n == 2 {
+            return Err(CaptureError::NoCamera {
+                detail: " (still unplugged)".into(),
+            });
+        }
+        Ok(Box::new(Synthetic {
+            n: 5,
+            next: 0,
+            live: true,
+            made: Arc::new(Mutex::new(Vec::new())),
+            max_alive: Arc::new(AtomicUsize::new(0)),
+            dropped: Arc::new(AtomicBool::new(false)),
+            interval: Duration::from_millis(2),
+        }) as Box<dyn FrameSource>)
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let p = Pipeline {
+        source: Box::new(move || {
+            Ok(
+                Box::new(Resilient::open(reopen, Duration::from_millis(200), false)?)
+                    as Box<dyn FrameSource>,
+            )
+        }),
+        front: Box::new(PassFront),
+        consumers: vec![Box::new(Watcher(seen.clone()))],
+    };
+    let mut presenter = SourceLog::default();
+    let mut opts = options(EdgePolicy::Block);
+    opts.max_frames = Some(15);
+    let summary = p
+        .run(&mut presenter, &opts, Arc::new(AtomicBool::new(false)))
+        .unwrap();
+    assert_eq!(summary.frames_captured, 15);
+    // Lost after 5 frames, restored, lost after 10, a failed retry, restored.
+    let kinds: Vec<&str> = presenter
+        .events
+        .iter()
+        .map(|e| e.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["Lost", "Restored", "Lost", "Restored"],
+        "{:?}",
+        presenter.events
+    );
+    assert!(presenter.events[0].contains("ended"));
+    assert_eq!(*seen.lock().unwrap(), presenter.events);
+    assert_eq!(openings.load(Ordering::SeqCst), 4);
+}

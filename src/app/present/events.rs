@@ -104,6 +104,18 @@ pub enum Event {
     Summary {
         summary: crate::pipeline::stats::RunSummary,
     },
+    /// A live source stopped delivering frames; it is being reopened.
+    SourceLost {
+        seq: u64,
+        media_time_s: f64,
+        reason: String,
+    },
+    /// Frames flow again after a loss of `outage_s` seconds.
+    SourceRestored {
+        seq: u64,
+        media_time_s: f64,
+        outage_s: f64,
+    },
     /// Verifier state changes: identity, unlock, lock, liveness, errors.
     Verify {
         seq: u64,

@@ -66,7 +66,7 @@ impl Presenter<Update> for Present {
                 w.write(ev)?;
             }
         }
-        if is_frame {
+        if is_frame || matches!(update, Update::Source(..)) {
             if let Some(window) = self.window.as_mut() {
                 if let Some(canvas) = overlay::render(&self.state, live, self.scale) {
                     if !window.show(&canvas)? {

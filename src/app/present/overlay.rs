@@ -90,18 +90,22 @@ fn draw_emotion_bars(
 
 /// A red band across the top while a driver-mood alert is active.
 fn draw_alert_banner(canvas: &mut Canvas, state: &PresentState) {
-    if state.alerts.is_empty() {
+    let text = if let Some(reason) = &state.source_lost {
+        format!("SOURCE LOST: {reason}")
+    } else if state.alerts.is_empty() {
         return;
-    }
-    let text = state
-        .alerts
-        .values()
-        .map(|a| match a.share {
-            Some(share) => format!("{} {:.0}%", a.kind, share * 100.0),
-            None => a.kind.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    } else {
+        let alerts = state
+            .alerts
+            .values()
+            .map(|a| match a.share {
+                Some(share) => format!("{} {:.0}%", a.kind, share * 100.0),
+                None => a.kind.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("ALERT: {alerts}")
+    };
     let scale = 2;
     let h = GLYPH as i64 * scale + 8;
     let top = canvas.height as i64 - h;
@@ -113,7 +117,7 @@ fn draw_alert_banner(canvas: &mut Canvas, state: &PresentState) {
         RED,
         0.85,
     );
-    canvas.text(6, top + 4, &format!("ALERT: {text}"), scale, WHITE);
+    canvas.text(6, top + 4, &text, scale, WHITE);
 }
 
 fn draw_status(canvas: &mut Canvas, state: &PresentState, live: &LiveView) {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::events::{EmotionTag, Event, FaceEvent};
 use crate::app::update::Update;
+use crate::capture::SourceEvent;
 use crate::core::face::TrackId;
 use crate::emotion::{Alert, AlertKind, AlertPhase, MoodShares, SmoothedEmotion};
 use crate::pipeline::Analysis;
@@ -22,6 +23,8 @@ pub struct PresentState {
     pub mood: Option<MoodShares>,
     /// Alerts in progress, by kind.
     pub alerts: BTreeMap<AlertKind, Alert>,
+    /// Why the live source is lost, while it is.
+    pub source_lost: Option<String>,
 }
 
 impl PresentState {
@@ -87,6 +90,33 @@ impl PresentState {
                     self.mood = report.mood;
                 }
             }
+            Update::Source(_, event) => match event {
+                SourceEvent::Lost { reason, .. } => {
+                    self.source_lost = Some(reason.clone());
+                    // The last picture stays on screen, without its faces.
+                    self.analysis = self.analysis.as_ref().map(|a| {
+                        Arc::new(Analysis {
+                            frame: a.frame.clone(),
+                            faces: Vec::new(),
+                            ended: Vec::new(),
+                        })
+                    });
+                    self.emotions.clear();
+                    events.push(Event::SourceLost {
+                        seq,
+                        media_time_s,
+                        reason: reason.clone(),
+                    });
+                }
+                SourceEvent::Restored { outage, .. } => {
+                    self.source_lost = None;
+                    events.push(Event::SourceRestored {
+                        seq,
+                        media_time_s,
+                        outage_s: outage.as_secs_f64(),
+                    });
+                }
+            },
             Update::Alert(_, alert) => {
                 match alert.phase {
                     AlertPhase::Start => {
