@@ -1,3 +1,5 @@
+//! The `vigil` command: logging set up, then the app layer's command line.
+
 use clap::Parser;
 
 fn main() {
