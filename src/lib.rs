@@ -29,7 +29,6 @@ pub mod detect;
 pub mod emotion;
 #[allow(missing_docs)]
 pub mod models;
-#[allow(missing_docs)]
 pub mod pipeline;
 #[allow(missing_docs)]
 pub mod scene;

@@ -18,9 +18,13 @@ pub enum ReplayPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineConfig {
+    /// Frames queued between two stages (`pipeline.channel_capacity`).
     pub channel_capacity: usize,
+    /// Whether a fast replay waits for the slowest stage or drops frames.
     pub replay_policy: ReplayPolicy,
+    /// Seconds between progress lines in the log.
     pub stats_interval_s: f64,
+    /// Stop after this many captured frames; 0 = until the source ends.
     pub max_frames: u64,
 }
 

@@ -163,6 +163,7 @@ impl<T> EdgeRx<T> {
         self.rx.len()
     }
 
+    /// True when nothing is queued on the data lane.
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
     }

@@ -29,10 +29,13 @@ impl Default for LatencySeries {
 }
 
 impl LatencySeries {
+    /// Records one latency.
     pub fn record(&mut self, d: Duration) {
         self.record_ms(d.as_secs_f64() * 1e3);
     }
 
+    /// Records one latency in milliseconds (the window keeps the latest
+    /// [`LATENCY_WINDOW`] samples for quantiles; count and mean cover all).
     pub fn record_ms(&mut self, ms: f64) {
         if self.samples.len() < LATENCY_WINDOW {
             self.samples.push(ms as f32);
@@ -49,6 +52,7 @@ impl LatencySeries {
         self.count
     }
 
+    /// Mean of every sample since the start, in ms; `None` before the first.
     pub fn mean_ms(&self) -> Option<f64> {
         (self.count > 0).then(|| self.sum_ms / self.count as f64)
     }
@@ -58,6 +62,7 @@ impl LatencySeries {
         quantile(&self.samples, q)
     }
 
+    /// Count, p50, p95 and mean (zeros when nothing was recorded).
     pub fn summary(&self) -> LatencySummary {
         LatencySummary {
             count: self.count,
@@ -79,37 +84,50 @@ pub fn quantile(samples: &[f32], q: f64) -> Option<f64> {
     sorted.get(rank).map(|v| *v as f64)
 }
 
+/// A latency series in a few numbers (milliseconds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct LatencySummary {
+    /// Samples recorded.
     pub count: u64,
+    /// Median of the recent samples.
     pub p50_ms: f64,
+    /// 95th percentile of the recent samples.
     pub p95_ms: f64,
+    /// Mean of every sample.
     pub mean_ms: f64,
 }
 
 /// What one stage did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StageStats {
+    /// The stage's name (`detect`, `verify`, ..., `present`).
     pub name: String,
+    /// Inputs the stage worked on (inputs it declined are not counted).
     pub processed: u64,
     /// Inputs discarded because a newer one arrived before the stage was free.
     pub dropped: u64,
+    /// Time per processed input.
     pub latency: LatencySummary,
 }
 
 /// The run as a whole, printed at the end and logged periodically.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
+    /// Frames the source delivered.
     pub frames_captured: u64,
     /// Images or frames the source skipped as undecodable.
     pub skipped: u64,
+    /// Frames that reached the presenter.
     pub frames_presented: u64,
+    /// Seconds from start to the last thread joined.
     pub wall_s: f64,
+    /// Frames presented per wall-clock second.
     pub fps: f64,
     /// Capture to the frame's result reaching the presenter.
     pub end_to_end: LatencySummary,
     /// Capture to each verdict (identity, emotion, scene) reaching the presenter.
     pub capture_to_verdict: LatencySummary,
+    /// Every stage's counters, the front first and the presenter last.
     pub stages: Vec<StageStats>,
 }
 
