@@ -5,11 +5,15 @@
 #   libx11-dev libxkbcommon-dev libxcursor-dev libxrandr-dev libxi-dev  window support
 #   ffmpeg              video:PATH sources (ffmpeg/ffprobe child processes)
 #   xvfb                window tests on machines without a display
+#   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-good
+#                       a real RTSP server on loopback for the stream-source
+#                       tests (dev/streams/rtsp_server.py)
 # Idempotent: packages already present are skipped. Uses sudo when not root.
 set -euo pipefail
 
 PACKAGES=(libclang-dev clang pkg-config g++ libx11-dev libxkbcommon-dev libxcursor-dev
-  libxrandr-dev libxi-dev ffmpeg xvfb ca-certificates curl)
+  libxrandr-dev libxi-dev ffmpeg xvfb ca-certificates curl
+  gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-good)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
