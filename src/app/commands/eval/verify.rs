@@ -24,8 +24,11 @@ use crate::models::ModelStore;
 use crate::verify::embed::{Embedding, FaceEmbedder, Metric, NetEmbedder};
 use crate::verify::metrics::{cross_validate, PairScores};
 
-/// Folds of the cross-validation.
+/// Folds of the cross-validation (fewer for small sets: see [`folds_for`]).
 pub const FOLDS: usize = 10;
+/// People per fold at the least: with two, every fold has impostor pairs
+/// (pairs are only formed inside a fold, so folds stay subject-disjoint).
+pub const MIN_PEOPLE_PER_FOLD: usize = 2;
 /// Seed of the fold assignment.
 pub const FOLD_SEED: u64 = 0x5eed_f01d;
 
@@ -67,6 +70,8 @@ pub struct VerifyEvalArgs {
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricReport {
     pub metric: Metric,
+    /// Folds of the cross-validated accuracy ([`folds_for`] the set's size).
+    pub folds: usize,
     pub accuracy: f64,
     pub accuracy_std: f64,
     pub eer: f64,
@@ -114,8 +119,18 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Fold of each person: a seeded shuffle dealt round-robin.
+/// How many folds `people` allow: [`FOLDS`], or fewer so that every fold
+/// holds at least [`MIN_PEOPLE_PER_FOLD`] people (and so genuine and impostor
+/// pairs); `None` below two such folds (no cross-validation is possible).
+pub fn folds_for(people: usize) -> Option<usize> {
+    let k = (people / MIN_PEOPLE_PER_FOLD).min(FOLDS);
+    (k >= 2).then_some(k)
+}
+
+/// Fold of each person: a seeded shuffle dealt round-robin over
+/// [`folds_for`]`(n)` folds (at least one).
 fn fold_of_people(n: usize) -> Vec<usize> {
+    let k = folds_for(n).unwrap_or(1);
     let mut order: Vec<usize> = (0..n).collect();
     let mut s = FOLD_SEED;
     for i in (1..n).rev() {
@@ -124,7 +139,7 @@ fn fold_of_people(n: usize) -> Vec<usize> {
     }
     let mut fold = vec![0; n];
     for (rank, &p) in order.iter().enumerate() {
-        fold[p] = rank % FOLDS;
+        fold[p] = rank % k;
     }
     fold
 }
@@ -135,7 +150,8 @@ fn report_for(
     metric: Metric,
 ) -> anyhow::Result<(MetricReport, PairScores)> {
     let mut all = PairScores::default();
-    let mut per_fold = vec![PairScores::default(); FOLDS];
+    let k = folds.iter().max().map_or(1, |m| m + 1);
+    let mut per_fold = vec![PairScores::default(); k];
     for (i, a) in samples.iter().enumerate() {
         for b in &samples[i + 1..] {
             let d = a.embedding.distance(&b.embedding, metric);
@@ -164,6 +180,7 @@ fn report_for(
     Ok((
         MetricReport {
             metric,
+            folds: cv.folds,
             accuracy: cv.mean_accuracy,
             accuracy_std: cv.std_accuracy,
             eer,
@@ -191,10 +208,14 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
         .filter(|p| p.is_dir())
         .collect();
     people.sort();
-    if people.len() < 2 {
+    if folds_for(people.len()).is_none() {
         bail!(
-            "{} needs at least two person folders",
-            args.identities.display()
+            "{} has {} person folder(s): a cross-validated accuracy needs at least {} \
+             (two folds of {} people, so that every fold has genuine and impostor pairs)",
+            args.identities.display(),
+            people.len(),
+            2 * MIN_PEOPLE_PER_FOLD,
+            MIN_PEOPLE_PER_FOLD
         );
     }
     let mut samples = Vec::new();
@@ -241,8 +262,9 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
     }
     for r in [&primary, &other] {
         println!(
-            "{:<9}  10-fold accuracy {:.2}% (± {:.2})  EER {:.2}% at {:.4}  TAR@FAR1e-3 {:.2}% (t {:.4})  TAR@FAR1e-4 {:.2}% (t {:.4})  best t {:.4}",
+            "{:<9}  {}-fold accuracy {:.2}% (± {:.2})  EER {:.2}% at {:.4}  TAR@FAR1e-3 {:.2}% (t {:.4})  TAR@FAR1e-4 {:.2}% (t {:.4})  best t {:.4}",
             r.metric.to_string(),
+            r.folds,
             r.accuracy * 100.0,
             r.accuracy_std * 100.0,
             r.eer * 100.0,
@@ -392,6 +414,26 @@ mod tests {
         assert_eq!(f, fold_of_people(40));
         for k in 0..FOLDS {
             assert_eq!(f.iter().filter(|&&x| x == k).count(), 4);
+        }
+    }
+
+    #[test]
+    fn small_sets_get_fewer_folds_each_with_impostor_pairs() {
+        assert_eq!(folds_for(40), Some(10));
+        assert_eq!(folds_for(20), Some(10));
+        assert_eq!(folds_for(5), Some(2));
+        assert_eq!(folds_for(4), Some(2));
+        assert_eq!(folds_for(3), None);
+        for n in [4, 5, 7, 11, 19] {
+            let f = fold_of_people(n);
+            let k = folds_for(n).unwrap();
+            for fold in 0..k {
+                let people = f.iter().filter(|&&x| x == fold).count();
+                assert!(
+                    people >= MIN_PEOPLE_PER_FOLD,
+                    "{n} people: fold {fold} has {people}"
+                );
+            }
         }
     }
 
