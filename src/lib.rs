@@ -33,7 +33,6 @@ pub mod models;
 pub mod pipeline;
 #[allow(missing_docs)]
 pub mod scene;
-#[allow(missing_docs)]
 pub mod track;
 #[allow(missing_docs)]
 pub mod verify;
