@@ -21,7 +21,6 @@
 pub mod app;
 #[allow(missing_docs)]
 pub mod capture;
-#[allow(missing_docs)]
 pub mod core;
 #[allow(missing_docs)]
 pub mod detect;
