@@ -26,7 +26,6 @@ pub mod core;
 pub mod detect;
 #[allow(missing_docs)]
 pub mod emotion;
-#[allow(missing_docs)]
 pub mod models;
 #[allow(missing_docs)]
 pub mod pipeline;
