@@ -22,7 +22,6 @@ pub mod app;
 #[allow(missing_docs)]
 pub mod capture;
 pub mod core;
-#[allow(missing_docs)]
 pub mod detect;
 #[allow(missing_docs)]
 pub mod emotion;
