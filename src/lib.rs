@@ -23,7 +23,6 @@ pub mod app;
 pub mod capture;
 pub mod core;
 pub mod detect;
-#[allow(missing_docs)]
 pub mod emotion;
 pub mod models;
 #[allow(missing_docs)]
