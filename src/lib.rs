@@ -27,7 +27,6 @@ pub mod emotion;
 pub mod models;
 #[allow(missing_docs)]
 pub mod pipeline;
-#[allow(missing_docs)]
 pub mod scene;
 pub mod track;
 #[allow(missing_docs)]
