@@ -21,18 +21,12 @@
 pub mod app;
 #[allow(missing_docs)]
 pub mod capture;
-#[allow(missing_docs)]
 pub mod core;
-#[allow(missing_docs)]
 pub mod detect;
-#[allow(missing_docs)]
 pub mod emotion;
-#[allow(missing_docs)]
 pub mod models;
 pub mod pipeline;
-#[allow(missing_docs)]
 pub mod scene;
-#[allow(missing_docs)]
 pub mod track;
 #[allow(missing_docs)]
 pub mod verify;

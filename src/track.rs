@@ -42,6 +42,8 @@ impl Default for TrackConfig {
 }
 
 impl TrackConfig {
+    /// Checks every field's range (`min_iou` 0.01–1, `grace_frames` 0–1000,
+    /// `confirm_frames` 1–100); the error names the first key out of range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         in_range("track.min_iou", f64::from(self.min_iou), 0.01, 1.0)?;
         in_range(
@@ -121,6 +123,7 @@ pub struct Tracker {
 }
 
 impl Tracker {
+    /// An empty tracker with `config`; ids start at 1 and are never reused.
     pub fn new(config: &TrackConfig) -> Self {
         Self {
             config: config.clone(),

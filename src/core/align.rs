@@ -43,11 +43,14 @@ pub const ARCFACE_112: [(f32, f32); LANDMARK_COUNT] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChipTemplate {
+    /// dlib's mean-face layout at 150 px, [`DLIB_150`] (the network's training layout).
     Dlib,
+    /// ArcFace's [`ARCFACE_112`] layout scaled to 150 px (a tighter crop).
     Arcface,
 }
 
 impl ChipTemplate {
+    /// The template's five landmarks in 150x150 chip pixels, MTCNN order.
     pub fn points(self) -> [Point; LANDMARK_COUNT] {
         match self {
             ChipTemplate::Dlib => DLIB_150.map(|(x, y)| Point::new(x, y)),
@@ -63,9 +66,13 @@ impl ChipTemplate {
 /// (`a` = scale and rotation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Similarity {
+    /// Real part of `a`: scale times the cosine of the rotation.
     pub a_re: f32,
+    /// Imaginary part of `a`: scale times the sine of the rotation.
     pub a_im: f32,
+    /// Centre the transform subtracts first (the source points' mean, once fitted).
     pub from: Point,
+    /// Centre the result is added to (the destination points' mean, once fitted).
     pub to: Point,
 }
 
@@ -108,6 +115,7 @@ impl Similarity {
         })
     }
 
+    /// Maps a point of the source to the destination.
     pub fn apply(&self, p: Point) -> Point {
         let (x, y) = (p.x - self.from.x, p.y - self.from.y);
         Point::new(
@@ -141,6 +149,7 @@ impl Similarity {
         })
     }
 
+    /// Scale factor `|a|` (destination pixels per source pixel).
     pub fn scale(&self) -> f32 {
         (self.a_re * self.a_re + self.a_im * self.a_im).sqrt()
     }

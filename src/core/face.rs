@@ -13,6 +13,7 @@ pub struct Detection {
     pub bbox: BoundingBox,
     /// O-Net face probability.
     pub score: f32,
+    /// The five landmarks, in frame pixels.
     pub landmarks: Landmarks,
 }
 
@@ -30,7 +31,9 @@ impl fmt::Display for TrackId {
 /// A detection assigned to a track in the current frame.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrackedFace {
+    /// The track this detection continues or starts.
     pub track: TrackId,
+    /// The face as detected in this frame.
     pub detection: Detection,
     /// Frames this track has been seen in, this one included.
     pub age: u32,

@@ -17,10 +17,12 @@ pub struct Frame {
     pub media_time: Duration,
     /// Wall-clock instant the frame left the source (for latency figures).
     pub captured: Instant,
+    /// The pixels, shared between every clone of the frame.
     pub image: Arc<RgbImage>,
 }
 
 impl Frame {
+    /// A frame captured now (`captured` = [`Instant::now`]) with the given sequence number and media time.
     pub fn new(seq: u64, media_time: Duration, image: RgbImage) -> Self {
         Self {
             seq,
@@ -30,10 +32,12 @@ impl Frame {
         }
     }
 
+    /// Width of the image, in pixels.
     pub fn width(&self) -> u32 {
         self.image.width()
     }
 
+    /// Height of the image, in pixels.
     pub fn height(&self) -> u32 {
         self.image.height()
     }

@@ -8,15 +8,19 @@ use serde::{Deserialize, Serialize};
 /// A point in image coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Point {
+    /// Horizontal coordinate, pixels from the left edge.
     pub x: f32,
+    /// Vertical coordinate, pixels down from the top edge.
     pub y: f32,
 }
 
 impl Point {
+    /// A point at `(x, y)`, in pixels.
     pub const fn new(x: f32, y: f32) -> Self {
         Self { x, y }
     }
 
+    /// Euclidean distance to `other`, in pixels.
     pub fn distance(self, other: Point) -> f32 {
         ((self.x - other.x).powi(2) + (self.y - other.y).powi(2)).sqrt()
     }
@@ -25,13 +29,18 @@ impl Point {
 /// An axis-aligned box: top-left corner plus width and height.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct BoundingBox {
+    /// Left edge, in pixels.
     pub x: f32,
+    /// Top edge, in pixels.
     pub y: f32,
+    /// Width, in pixels (zero or negative means an empty box).
     pub w: f32,
+    /// Height, in pixels (zero or negative means an empty box).
     pub h: f32,
 }
 
 impl BoundingBox {
+    /// A box with top-left corner `(x, y)`, width `w` and height `h`, in pixels.
     pub const fn new(x: f32, y: f32, w: f32, h: f32) -> Self {
         Self { x, y, w, h }
     }
@@ -41,18 +50,22 @@ impl BoundingBox {
         Self::new(x1, y1, x2 - x1, y2 - y1)
     }
 
+    /// Right edge (`x + w`, exclusive).
     pub fn x2(&self) -> f32 {
         self.x + self.w
     }
 
+    /// Bottom edge (`y + h`, exclusive).
     pub fn y2(&self) -> f32 {
         self.y + self.h
     }
 
+    /// Area in square pixels; 0 when the width or height is not positive.
     pub fn area(&self) -> f32 {
         self.w.max(0.0) * self.h.max(0.0)
     }
 
+    /// Centre of the box.
     pub fn center(&self) -> Point {
         Point::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
     }
@@ -140,10 +153,15 @@ pub const LANDMARK_COUNT: usize = 5;
 /// The five MTCNN landmarks, in the model's order.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Landmarks {
+    /// Centre of the eye on the left of the image (the subject's right eye).
     pub left_eye: Point,
+    /// Centre of the eye on the right of the image (the subject's left eye).
     pub right_eye: Point,
+    /// Tip of the nose.
     pub nose: Point,
+    /// Mouth corner on the left of the image.
     pub mouth_left: Point,
+    /// Mouth corner on the right of the image.
     pub mouth_right: Point,
 }
 
@@ -160,6 +178,7 @@ impl Landmarks {
         ]
     }
 
+    /// Landmarks from points in MTCNN order (the inverse of [`Landmarks::points`]).
     pub fn from_points(p: [Point; LANDMARK_COUNT]) -> Self {
         Self {
             left_eye: p[0],
@@ -187,6 +206,7 @@ impl Landmarks {
         sum / LANDMARK_COUNT as f32 / scale
     }
 
+    /// Every landmark moved by `(dx, dy)` pixels.
     pub fn translate(&self, dx: f32, dy: f32) -> Self {
         Self::from_points(self.points().map(|p| Point::new(p.x + dx, p.y + dy)))
     }

@@ -6,14 +6,21 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::RgbImage;
 use thiserror::Error;
 
+/// Why an image operation failed.
 #[derive(Debug, Error)]
 pub enum ImageOpError {
+    /// A resize was refused: an empty source or destination, or a crop `fast_image_resize` rejects.
     #[error("cannot resize a {src_w}x{src_h} image to {dst_w}x{dst_h}: {message}")]
     Resize {
+        /// Source width, in pixels.
         src_w: u32,
+        /// Source height, in pixels.
         src_h: u32,
+        /// Requested width, in pixels.
         dst_w: u32,
+        /// Requested height, in pixels.
         dst_h: u32,
+        /// What went wrong: "empty image", or `fast_image_resize`'s own message.
         message: String,
     },
 }
@@ -31,6 +38,7 @@ impl std::fmt::Debug for RgbResizer {
 }
 
 impl RgbResizer {
+    /// A resizer with empty scratch buffers (same as `default()`).
     pub fn new() -> Self {
         Self::default()
     }

@@ -18,9 +18,13 @@
 /// A rectangle of whole pixels inside a source buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PixelRect {
+    /// Left column, in source pixels.
     pub x: u32,
+    /// Top row, in source pixels.
     pub y: u32,
+    /// Width, in pixels.
     pub w: u32,
+    /// Height, in pixels.
     pub h: u32,
 }
 
@@ -46,10 +50,12 @@ impl AxisTaps {
         self.offsets.push(self.weights.len());
     }
 
+    /// Number of destination indices (the resampled axis length).
     pub fn len(&self) -> usize {
         self.first.len()
     }
 
+    /// True when no destination index has taps yet.
     pub fn is_empty(&self) -> bool {
         self.first.is_empty()
     }

@@ -17,6 +17,7 @@ pub const RNET_SIDE: u32 = 24;
 /// O-Net input side.
 pub const ONET_SIDE: u32 = 48;
 
+/// `[detect]` config section: MTCNN pyramid, per-net thresholds and NMS overlaps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectConfig {
@@ -71,6 +72,7 @@ impl Default for DetectConfig {
 }
 
 impl DetectConfig {
+    /// Checks every field's range (thresholds and overlaps in 0–1, `min_face_px` at least one P-Net cell, etc.); the error names the first key out of range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         in_range("detect.min_face_px", self.min_face_px, PNET_CELL, 1.0e5)?;
         in_range("detect.scale_factor", self.scale_factor, 0.1, 0.95)?;

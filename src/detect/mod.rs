@@ -50,14 +50,25 @@ use nms::suppress;
 use pnet::ProposalNet;
 use window::{Overlap, Window};
 
+/// Why the detector could not be built or could not process a frame.
 #[derive(Debug, Error)]
 pub enum DetectError {
+    /// Loading, planning or running one of the three nets failed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A net's input or output had an unexpected size or shape (a model that
+    /// does not match its spec, or a bug).
     #[error("detector: unexpected {net} output: {message}")]
-    Output { net: &'static str, message: String },
+    Output {
+        /// Which net: "P-Net", "R-Net" or "O-Net".
+        net: &'static str,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// tract refused the P-Net tuning settings ([`pnet::PNET_KNOBS`]).
     #[error("detector: tract setting: {0}")]
     Knob(String),
+    /// A broken internal invariant (names the part); a bug, not bad input.
     #[error("detector: internal error: {0}")]
     Internal(&'static str),
 }
@@ -90,6 +101,7 @@ impl Detector {
         })
     }
 
+    /// The configuration the detector was built with.
     pub fn config(&self) -> &DetectConfig {
         &self.config
     }

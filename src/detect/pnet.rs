@@ -29,6 +29,7 @@ pub struct ProposalNet {
 }
 
 impl ProposalNet {
+    /// A P-Net over `model` (the checked `PNET` spec) with no plans yet; plans are built per level size on first use.
     pub fn new(model: Model) -> Self {
         Self {
             model,

@@ -12,7 +12,9 @@ use super::config::{DetectConfig, PNET_CELL};
 pub struct Level {
     /// Level pixels per frame pixel.
     pub scale: f64,
+    /// Level width, in pixels (`ceil(frame width * scale)`).
     pub width: u32,
+    /// Level height, in pixels (`ceil(frame height * scale)`).
     pub height: u32,
 }
 

@@ -14,10 +14,15 @@ use crate::core::geometry::BoundingBox;
 /// proposed for it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Window {
+    /// Left edge, in frame pixels.
     pub x1: f64,
+    /// Top edge, in frame pixels.
     pub y1: f64,
+    /// Right edge, in frame pixels (the reference counts widths as `x2 - x1 + 1`).
     pub x2: f64,
+    /// Bottom edge, in frame pixels (heights count `y2 - y1 + 1`).
     pub y2: f64,
+    /// Face probability from the last net that scored the window.
     pub score: f32,
     /// Offsets of (x1, y1, x2, y2) as fractions of the width / height.
     pub reg: [f32; 4],
@@ -38,6 +43,7 @@ impl Window {
         self.x2 - self.x1 + 1.0
     }
 
+    /// Height as the crops and R-/O-Net calibrations count it (`y2 - y1 + 1`).
     pub fn height_inclusive(&self) -> f64 {
         self.y2 - self.y1 + 1.0
     }

@@ -51,6 +51,7 @@ pub const MAX_BATCH: usize = 1;
 /// How the crops are classified.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassifierOptions {
+    /// Test-time views each model classifies (config `emotion.tta`).
     pub tta: TtaMode,
     /// Weight of face-api's probabilities in the average; 0 = mini-Xception
     /// alone (face-api is then not loaded).
@@ -215,6 +216,7 @@ impl EmotionClassifier {
         self.views.len()
     }
 
+    /// True when face-api's net is loaded (`faceapi_weight` > 0).
     pub fn uses_faceapi(&self) -> bool {
         self.faceapi.is_some()
     }

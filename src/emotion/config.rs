@@ -14,15 +14,25 @@ use crate::core::check::{in_range, positive, ConfigError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmotionConfig {
+    /// Run the emotion stage (the mood monitor runs inside it).
     pub enabled: bool,
+    /// Classify a track again once this many source frames have passed since its last classification; the smoothed result is reported on every frame.
     pub every_n_frames: u64,
+    /// Faces whose box side is below this, in pixels, are not classified (their smoothed emotion holds).
     pub min_face_px: f32,
+    /// Least fraction (0–1) of the face box inside the frame for the face to be classified.
     pub min_visible_fraction: f32,
+    /// Test-time views per model: the crop, plus its mirror, plus shifts.
     pub tta: TtaMode,
+    /// Weight (0–1) of face-api's probabilities in the average with mini-Xception; 0 = mini-Xception alone (face-api not loaded).
     pub faceapi_weight: f32,
+    /// Per-track smoothing over media time: EMA, sliding window or none.
     pub smoothing: SmoothingMethod,
+    /// EMA half-life, in seconds of media time: a result this old weighs half as much as a new one.
     pub half_life_s: f64,
+    /// Length of the `window` smoothing, in seconds of media time.
     pub window_s: f64,
+    /// Seconds a track may go unseen before it loses its smoothing history.
     pub forget_after_s: f64,
 }
 
@@ -44,6 +54,7 @@ impl Default for EmotionConfig {
 }
 
 impl EmotionConfig {
+    /// Checks every field's range; the error names the first key out of range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         positive("emotion.every_n_frames", self.every_n_frames as f64)?;
         in_range("emotion.min_face_px", self.min_face_px as f64, 0.0, 1e6)?;
@@ -64,6 +75,7 @@ impl EmotionConfig {
         positive("emotion.forget_after_s", self.forget_after_s)
     }
 
+    /// The classifier's part of the section (`tta`, `faceapi_weight`).
     pub fn classifier_options(&self) -> ClassifierOptions {
         ClassifierOptions {
             tta: self.tta,
@@ -71,6 +83,7 @@ impl EmotionConfig {
         }
     }
 
+    /// The smoothing part of the section, seconds turned into [`Duration`]s.
     pub fn smoothing_params(&self) -> SmoothingParams {
         SmoothingParams {
             method: self.smoothing,
@@ -85,12 +98,19 @@ impl EmotionConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MonitorConfig {
+    /// Run the driver-mood monitor over the largest face of each frame (part of the emotion stage).
     pub enabled: bool,
+    /// Sliding window, in seconds of media time, over which time shares are measured.
     pub window_s: f64,
+    /// Emotions that raise an alert when sustained.
     pub alert_emotions: Vec<Emotion>,
+    /// Share of the window (0–1) at or above which an emotion starts an alert, once held for `alert_after_s`.
     pub alert_share: f64,
+    /// Share below which an active alert ends (0 to `alert_share`: hysteresis).
     pub clear_share: f64,
+    /// Seconds an emotion's share must stay at or above `alert_share` before its alert starts.
     pub alert_after_s: f64,
+    /// Seconds with no visible face before the no-face alert starts.
     pub no_face_after_s: f64,
 }
 
@@ -109,6 +129,7 @@ impl Default for MonitorConfig {
 }
 
 impl MonitorConfig {
+    /// Checks every field's range (`clear_share` at most `alert_share`); the error names the first key out of range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         positive("monitor.window_s", self.window_s)?;
         in_range("monitor.alert_share", self.alert_share, 0.0, 1.0)?;

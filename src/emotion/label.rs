@@ -14,16 +14,24 @@ pub const EMOTION_COUNT: usize = 7;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Emotion {
+    /// Anger.
     Angry,
+    /// Disgust.
     Disgust,
+    /// Fear.
     Fear,
+    /// Happiness.
     Happy,
+    /// No particular expression.
     Neutral,
+    /// Sadness.
     Sad,
+    /// Surprise.
     Surprise,
 }
 
 impl Emotion {
+    /// Every class in canonical (alphabetical) order; index `i` is the class of score `i`.
     pub const ALL: [Emotion; EMOTION_COUNT] = [
         Emotion::Angry,
         Emotion::Disgust,
@@ -39,6 +47,7 @@ impl Emotion {
         self as usize
     }
 
+    /// The class at position `ix` of [`Emotion::ALL`]; `None` past the last.
     pub fn from_index(ix: usize) -> Option<Emotion> {
         Emotion::ALL.get(ix).copied()
     }
@@ -113,6 +122,7 @@ impl EmotionScores {
         Self([1.0 / EMOTION_COUNT as f32; EMOTION_COUNT])
     }
 
+    /// Probability of class `e`.
     pub fn get(&self, e: Emotion) -> f32 {
         self.0[e.index()]
     }

@@ -32,14 +32,20 @@ pub use smoothing::{EmotionSmoother, SmoothedEmotion, SmoothingMethod, Smoothing
 pub use stage::{EmotionReport, EmotionStage, FaceEmotion};
 pub use views::TtaMode;
 
+/// Why the emotion classifier could not be built or could not classify a face.
 #[derive(Debug, Error)]
 pub enum EmotionError {
+    /// Loading, planning or running mini-Xception or face-api failed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A face crop with no pixels (zero width or height).
     #[error("empty face crop")]
     EmptyCrop,
+    /// Resampling a face crop failed; the message gives the sizes and the cause.
     #[error("cannot resize a face crop: {0}")]
     Resize(String),
+    /// A bad option (`faceapi_weight` outside 0–1), a missing plan or model,
+    /// or a model output of the wrong size.
     #[error("emotion classifier: {0}")]
     Internal(String),
 }

@@ -33,6 +33,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Name used in events and serialisation: the emotion's name or `"no_face"`.
     pub fn name(self) -> &'static str {
         match self {
             AlertKind::Emotion(e) => e.name(),
@@ -56,17 +57,22 @@ impl std::fmt::Display for AlertKind {
     }
 }
 
+/// Whether an alert is starting or ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertPhase {
+    /// The condition has held long enough: the alert begins.
     Start,
+    /// The condition has cleared: the alert is over.
     End,
 }
 
 /// An alert starting or ending.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Alert {
+    /// What the alert is about.
     pub kind: AlertKind,
+    /// Starting or ending.
     pub phase: AlertPhase,
     /// Media time of the frame that started or ended it.
     #[serde(skip)]
@@ -82,11 +88,14 @@ pub struct Alert {
 /// with a face of unknown emotion they sum to the covered fraction (at most 1).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct MoodShares {
+    /// Each emotion's share of the window, indexed by [`Emotion::index`].
     pub shares: [f32; EMOTION_COUNT],
+    /// Share of the window with no face visible.
     pub no_face: f32,
 }
 
 impl MoodShares {
+    /// Share of the window spent in emotion `e`.
     pub fn get(&self, e: Emotion) -> f32 {
         self.shares[e.index()]
     }
@@ -107,6 +116,7 @@ pub struct MoodMonitor {
 }
 
 impl MoodMonitor {
+    /// A monitor with an empty window and no active alerts.
     pub fn new(config: &MonitorConfig) -> Self {
         Self {
             config: config.clone(),

@@ -32,8 +32,11 @@ pub enum SmoothingMethod {
 /// The smoothing parameters (part of `[emotion]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SmoothingParams {
+    /// EMA, sliding window, or none.
     pub method: SmoothingMethod,
+    /// EMA half-life (media time): a result this old weighs half as much as a new one.
     pub half_life: Duration,
+    /// Length of the `Window` method's window (media time).
     pub window: Duration,
     /// A track unseen for longer than this loses its history.
     pub forget_after: Duration,
@@ -42,14 +45,18 @@ pub struct SmoothingParams {
 /// A track's smoothed state: dominant class, its probability, all probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SmoothedEmotion {
+    /// The most probable class of the smoothed scores.
     pub emotion: Emotion,
+    /// Probability (0–1) of `emotion` in the smoothed scores.
     pub confidence: f32,
+    /// The smoothed probabilities (normalised, summing to 1).
     pub scores: EmotionScores,
     /// Classifier results folded in since the track (re)started.
     pub samples: u32,
 }
 
 impl SmoothedEmotion {
+    /// Normalises `scores` and picks the dominant class; `samples` is stored as given.
     pub fn from_scores(scores: EmotionScores, samples: u32) -> Self {
         let scores = scores.normalised();
         let (emotion, confidence) = scores.dominant();
@@ -80,6 +87,7 @@ pub struct EmotionSmoother {
 }
 
 impl EmotionSmoother {
+    /// A smoother with no tracks.
     pub fn new(params: SmoothingParams) -> Self {
         Self {
             params,
@@ -173,6 +181,7 @@ impl EmotionSmoother {
         self.tracks.len()
     }
 
+    /// True when no track has state.
     pub fn is_empty(&self) -> bool {
         self.tracks.is_empty()
     }

@@ -21,10 +21,12 @@ use crate::pipeline::Analysis;
 /// One tracked face's emotion at a frame.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FaceEmotion {
+    /// The track the face belongs to.
     pub track: TrackId,
     /// The classifier's result on this frame, if the face was classified on it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw: Option<EmotionScores>,
+    /// The track's smoothed emotion, up to this frame.
     pub smoothed: SmoothedEmotion,
 }
 
@@ -61,6 +63,7 @@ pub struct EmotionStage {
 }
 
 impl EmotionStage {
+    /// Loads the classifier's models from `store` and builds the stage (with the monitor when `monitor.enabled`).
     pub fn new(
         store: &ModelStore,
         config: &EmotionConfig,
@@ -70,6 +73,7 @@ impl EmotionStage {
         Ok(Self::with_classifier(classifier, config, monitor))
     }
 
+    /// Builds the stage around an already loaded classifier.
     pub fn with_classifier(
         classifier: EmotionClassifier,
         config: &EmotionConfig,

@@ -25,10 +25,12 @@ pub struct View {
     /// Shift of the sampling window, as a fraction of the crop side (positive:
     /// the window moves right / down, so the face moves left / up).
     pub dx: f32,
+    /// Vertical shift of the sampling window, as a fraction of the crop side (positive: down).
     pub dy: f32,
 }
 
 impl View {
+    /// The crop itself: no mirror, no shift.
     pub const CENTRE: View = View {
         flip: false,
         dx: 0.0,
@@ -49,6 +51,7 @@ pub enum TtaMode {
 }
 
 impl TtaMode {
+    /// The views of this mode: the crop first, each shift followed by its mirror when mirrors are on.
     pub fn views(self) -> Vec<View> {
         let base: Vec<(f32, f32)> = match self {
             TtaMode::None | TtaMode::Flip => vec![(0.0, 0.0)],
@@ -85,6 +88,7 @@ impl std::fmt::Debug for ViewRenderer {
 }
 
 impl ViewRenderer {
+    /// A renderer with empty scratch buffers (same as `default()`).
     pub fn new() -> Self {
         Self::default()
     }

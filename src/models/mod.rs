@@ -29,33 +29,75 @@ pub use store::{output_f32, Model, ModelStore, Plan};
 /// Why a model could not be used. Every variant names the file.
 #[derive(Debug, Error)]
 pub enum ModelError {
+    /// The file could not be read (absent, a directory, no permission).
     #[error("model file {path} is missing or unreadable: {source}")]
     Missing {
+        /// The file's full path in the models directory.
         path: PathBuf,
+        /// The I/O error from reading it.
         source: std::io::Error,
     },
+    /// The file has no line in the manifest, so it cannot be trusted.
     #[error("model file {path} is not in the checksum manifest (models/SHA256SUMS)")]
-    NotInManifest { path: PathBuf },
+    NotInManifest {
+        /// The file's full path in the models directory.
+        path: PathBuf,
+    },
+    /// The file's SHA-256 differs from the manifest's: altered, truncated or a different version.
     #[error(
         "model file {path} was altered or is corrupt: SHA-256 {actual}, manifest expects {expected}"
     )]
     Checksum {
+        /// The file's full path in the models directory.
         path: PathBuf,
+        /// SHA-256 the manifest lists, lowercase hex.
         expected: String,
+        /// SHA-256 of the bytes read, lowercase hex.
         actual: String,
     },
+    /// The checked bytes do not parse as ONNX.
     #[error("model file {path} is not a valid ONNX model: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("model {file}: {message}")]
-    Interface { file: String, message: String },
-    #[error("model {file}: cannot build a plan for input shape {shape:?}: {message}")]
-    Plan {
-        file: String,
-        shape: Vec<usize>,
+    Parse {
+        /// The file's full path in the models directory.
+        path: PathBuf,
+        /// tract's parse error.
         message: String,
     },
+    /// The model's inputs or outputs differ from its [`ModelSpec`] (count, name, type or shape).
+    #[error("model {file}: {message}")]
+    Interface {
+        /// The model's file name, as in its spec.
+        file: String,
+        /// Which input or output disagrees, and how.
+        message: String,
+    },
+    /// No runnable plan for that input shape: the shape breaks the spec, or
+    /// tract could not type, optimise or shape the graph's outputs for it.
+    #[error("model {file}: cannot build a plan for input shape {shape:?}: {message}")]
+    Plan {
+        /// The model's file name, as in its spec.
+        file: String,
+        /// The input shape asked for (with a symbolic batch, the batch axis is 1).
+        shape: Vec<usize>,
+        /// What failed.
+        message: String,
+    },
+    /// Running a plan failed: wrong input shape or buffer size, a tract
+    /// error, or an output missing or not `f32`.
     #[error("model {file}: inference failed: {message}")]
-    Run { file: String, message: String },
+    Run {
+        /// The model's file name, as in its spec.
+        file: String,
+        /// What failed.
+        message: String,
+    },
+    /// No models directory configured, in the environment variable, or found
+    /// with a manifest among the default places.
     #[error("no models directory found: tried {tried}; set models.dir in the config or {env}")]
-    NoModelsDir { tried: String, env: &'static str },
+    NoModelsDir {
+        /// The directories searched, comma-separated.
+        tried: String,
+        /// Name of the environment variable that sets the directory ([`MODELS_DIR_ENV`]).
+        env: &'static str,
+    },
 }

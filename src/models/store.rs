@@ -24,6 +24,7 @@ impl ModelStore {
         Self::with_manifest(dir, parse_manifest(MANIFEST))
     }
 
+    /// A store over `dir` checked against `manifest` (file name to lowercase hex SHA-256); tests use their own.
     pub fn with_manifest(dir: impl Into<PathBuf>, manifest: BTreeMap<String, String>) -> Self {
         Self {
             dir: dir.into(),
@@ -31,10 +32,12 @@ impl ModelStore {
         }
     }
 
+    /// The models directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// Full path of `file` in the models directory (whether or not it exists).
     pub fn path_of(&self, file: &str) -> PathBuf {
         self.dir.join(file)
     }
@@ -109,14 +112,17 @@ pub struct Model {
 }
 
 impl Model {
+    /// The spec the model was loaded and checked against.
     pub fn spec(&self) -> &'static ModelSpec {
         self.spec
     }
 
+    /// Full path of the file the model was read from.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// SHA-256 of the model file, lowercase hex (checked against the manifest).
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
@@ -295,10 +301,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The input shape the plan was built for; with [`Plan::any_batch`], axis 0 is 1 and any batch runs.
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
     }
 
+    /// File name of the model the plan runs (for error messages).
     pub fn file(&self) -> &'static str {
         self.file
     }

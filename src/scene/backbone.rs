@@ -16,17 +16,21 @@ use super::SceneError;
 pub const INPUT_SIDE: u32 = 224;
 /// torchvision's ImageNet normalisation, per RGB channel.
 pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+/// torchvision's ImageNet standard deviation, per RGB channel (inputs are `(x / 255 - MEAN) / STD`).
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
 /// BT.601 luma weights (R, G, B) for the grey view (`scene.grey`).
 pub const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
 /// Length of the pooled feature vector.
 pub const FEATURE_DIM: usize = 1280;
+/// Number of ImageNet classes (length of the logits).
 pub const CLASS_COUNT: usize = 1000;
 
 /// The backbone's two outputs for one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackboneOutput {
+    /// Pooled features, [`FEATURE_DIM`] values (what the head classifies).
     pub features: Vec<f32>,
+    /// ImageNet class logits (before softmax), [`CLASS_COUNT`] values.
     pub logits: Vec<f32>,
 }
 
@@ -34,7 +38,9 @@ pub struct BackboneOutput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackboneVariant {
+    /// 32-bit float weights (the default; the reference for accuracy).
     Fp32,
+    /// 8-bit quantised model (smaller); its features differ from fp32's, so a head trained on one is refused by the other.
     Int8,
 }
 
@@ -47,6 +53,7 @@ impl BackboneVariant {
         }
     }
 
+    /// The config name: `"fp32"` or `"int8"`.
     pub fn as_str(self) -> &'static str {
         match self {
             BackboneVariant::Fp32 => "fp32",
@@ -73,6 +80,7 @@ impl std::fmt::Display for BackboneVariant {
 /// Features (and heads trained on them) are only valid with the same backbone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackboneId {
+    /// File name of the backbone model.
     pub file: String,
     /// Lower-case hex.
     pub sha256: String,
@@ -138,6 +146,7 @@ pub fn to_input(resized: &RgbImage, grey: bool) -> Vec<f32> {
     data
 }
 
+/// MobileNetV2 with its 224x224 plan: turns an image or a region into features and ImageNet logits.
 pub struct Backbone {
     plan: Plan,
     id: BackboneId,
@@ -151,6 +160,7 @@ impl Backbone {
         Self::with_variant(store, BackboneVariant::Fp32)
     }
 
+    /// Loads and checks the model of `variant` and builds its plan.
     pub fn with_variant(store: &ModelStore, variant: BackboneVariant) -> Result<Self, ModelError> {
         let model = store.load_spec(variant.model())?;
         let side = INPUT_SIDE as usize;
@@ -165,10 +175,12 @@ impl Backbone {
         })
     }
 
+    /// The backbone's identity (file and SHA-256), recorded in heads and feature files.
     pub fn id(&self) -> &BackboneId {
         &self.id
     }
 
+    /// Which variant this is.
     pub fn variant(&self) -> BackboneVariant {
         self.variant
     }

@@ -11,6 +11,7 @@ use super::SceneError;
 use crate::core::face::Detection;
 use crate::core::geometry::BoundingBox;
 
+/// What the classifier looks at (config `scene.crop`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CropMode {
@@ -22,6 +23,7 @@ pub enum CropMode {
 }
 
 impl CropMode {
+    /// The config name: `"whole_frame"` or `"largest_face"`.
     pub fn as_str(self) -> &'static str {
         match self {
             CropMode::WholeFrame => "whole_frame",
@@ -29,6 +31,7 @@ impl CropMode {
         }
     }
 
+    /// The mode's byte in head and features files.
     pub fn code(self) -> u8 {
         match self {
             CropMode::WholeFrame => 0,
@@ -36,6 +39,7 @@ impl CropMode {
         }
     }
 
+    /// The mode of a file byte (inverse of [`CropMode::code`]); `None` for an unknown byte.
     pub fn from_code(code: u8) -> Option<Self> {
         match code {
             0 => Some(CropMode::WholeFrame),
@@ -55,6 +59,7 @@ impl std::fmt::Display for CropMode {
 /// way its training features were, so the head and negatives files record it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CropSpec {
+    /// Centre square of the frame or square around the largest face.
     pub mode: CropMode,
     /// Fraction of the face box's side added on every side.
     pub margin: f32,
@@ -82,6 +87,7 @@ impl CropSpec {
         Ok(Self { mode, margin, grey })
     }
 
+    /// The centre square of the frame in colour, no margin.
     pub fn whole_frame() -> Self {
         Self {
             mode: CropMode::WholeFrame,
@@ -138,7 +144,9 @@ impl CropSpec {
 /// A square region of the frame, and whether it is around a face.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Region {
+    /// The square, in frame pixels.
     pub bbox: BoundingBox,
+    /// True when the square is around a face (false: the centre square).
     pub face: bool,
 }
 

@@ -18,22 +18,29 @@ use crate::models::ModelStore;
 /// One enrollment frame: the image and the faces the detector found in it.
 #[derive(Debug, Clone, Copy)]
 pub struct OwnerFrame<'a> {
+    /// The frame.
     pub image: &'a RgbImage,
+    /// Faces found in it by the detector (empty: the frame is skipped).
     pub faces: &'a [Detection],
 }
 
 /// What enrollment did for the scene head.
 #[derive(Debug, Clone)]
 pub struct SceneEnrollReport {
+    /// Owner frames with a face whose features went into training.
     pub owner_frames: usize,
     /// Frames offered without a face (not used: the owner may be out of view).
     pub skipped_no_face: usize,
+    /// Bundled negative samples trained against.
     pub negatives: usize,
+    /// Time spent computing the owner frames' features.
     pub feature_time: Duration,
+    /// How the head's training went.
     pub fit: FitReport,
 }
 
 impl SceneEnrollReport {
+    /// A one-line summary for the enrollment log.
     pub fn to_text(&self) -> String {
         format!(
             "scene head: {} owner frames ({} without a face skipped) against {} bundled negatives; \
@@ -102,6 +109,7 @@ impl SceneEnroller {
         Ok(true)
     }
 
+    /// Owner frames with a face collected so far.
     pub fn owner_frames(&self) -> usize {
         self.owner.len()
     }

@@ -23,24 +23,32 @@ use super::file::{self, Reader, Writer};
 use super::SceneError;
 
 const MAGIC: &[u8; 8] = b"VGSCNEG1";
+/// Format version of the negatives file this build writes and reads.
 pub const NEGATIVES_VERSION: u32 = 1;
 
 /// The classes of the scene head, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SceneClass {
+    /// The enrolled owner is in view.
     Owner,
+    /// People, but not the owner.
     Others,
+    /// No person: a scene of objects only.
     Objects,
 }
 
 impl SceneClass {
+    /// Every class in head output order.
     pub const ALL: [SceneClass; 3] = [SceneClass::Owner, SceneClass::Others, SceneClass::Objects];
+    /// Number of classes (3).
     pub const COUNT: usize = 3;
 
+    /// Position in [`SceneClass::ALL`] (the head's output index).
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// The class at head output `i`; `None` past the last.
     pub fn from_index(i: usize) -> Option<Self> {
         Self::ALL.get(i).copied()
     }
@@ -66,6 +74,7 @@ impl std::fmt::Display for SceneClass {
 pub struct Features(Vec<f32>);
 
 impl Features {
+    /// Checks `values`: [`FEATURE_DIM`] values, all finite, else [`SceneError::Features`].
     pub fn new(values: Vec<f32>) -> Result<Self, SceneError> {
         if values.len() != FEATURE_DIM {
             return Err(SceneError::Features(format!(
@@ -82,6 +91,7 @@ impl Features {
         Ok(Self(values))
     }
 
+    /// The 1280 values.
     pub fn as_slice(&self) -> &[f32] {
         &self.0
     }
@@ -90,24 +100,31 @@ impl Features {
 /// A feature vector with its class.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// The class the sample belongs to.
     pub class: SceneClass,
+    /// The sample's backbone features.
     pub features: Features,
 }
 
 /// Where a group of bundled vectors came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegativeSource {
+    /// Class of every vector of the source (never `Owner`).
     pub class: SceneClass,
     /// e.g. "att", "fer_happy", "natural_car".
     pub name: String,
+    /// Number of vectors from this source.
     pub count: usize,
 }
 
 /// The bundled negatives: other people and objects, as features.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegativeSet {
+    /// The backbone the features were computed with; the set is refused with any other.
     pub backbone: BackboneId,
+    /// The crop rule the features were computed with.
     pub crop: CropSpec,
+    /// The sources, in file order.
     pub sources: Vec<NegativeSource>,
     /// Source after source, in the order of `sources`.
     pub samples: Vec<Sample>,
@@ -159,6 +176,7 @@ impl NegativeSet {
         Ok(set)
     }
 
+    /// Number of samples of `class`.
     pub fn count(&self, class: SceneClass) -> usize {
         self.samples.iter().filter(|s| s.class == class).count()
     }
@@ -175,6 +193,7 @@ impl NegativeSet {
         Ok(())
     }
 
+    /// The set in the negatives file format (see the module docs), checksum included.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(MAGIC);
         w.u32(NEGATIVES_VERSION);
@@ -193,10 +212,12 @@ impl NegativeSet {
         w.finish()
     }
 
+    /// Writes the set to `path` atomically (temporary file, mode 0600, rename).
     pub fn save(&self, path: &Path) -> Result<(), SceneError> {
         file::write_atomic(path, &self.to_bytes())
     }
 
+    /// Reads and validates a negatives file.
     pub fn load(path: &Path) -> Result<Self, SceneError> {
         Self::from_bytes(path, &file::read(path)?)
     }

@@ -26,6 +26,7 @@ use super::SceneError;
 use crate::scene::{SceneVerdict, Scored};
 
 const MAGIC: &[u8; 8] = b"VGSCHEAD";
+/// Format version of the head file this build writes and reads.
 pub const HEAD_VERSION: u32 = 1;
 /// File name of the head in the state directory (beside the gallery).
 pub const HEAD_FILE: &str = "scene_head.bin";
@@ -33,11 +34,14 @@ pub const HEAD_FILE: &str = "scene_head.bin";
 /// Per-feature standardisation learnt from the training set, stored in the head.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Normalisation {
+    /// Per-feature mean of the training set, [`FEATURE_DIM`] values.
     pub mean: Vec<f32>,
+    /// Per-feature 1 / standard deviation of the training set, [`FEATURE_DIM`] values.
     pub inv_std: Vec<f32>,
 }
 
 impl Normalisation {
+    /// The standardised features: `(v - mean) * inv_std`, feature by feature.
     pub fn apply(&self, v: &[f32]) -> Vec<f32> {
         v.iter()
             .zip(&self.mean)
@@ -52,6 +56,7 @@ impl Normalisation {
 pub struct ClassScores(pub [f32; SceneClass::COUNT]);
 
 impl ClassScores {
+    /// Probability (0–1) of `class`.
     pub fn get(&self, class: SceneClass) -> f32 {
         self.0[class.index()]
     }
@@ -84,13 +89,16 @@ impl ClassScores {
 /// The trainable part: normalisation, weights and biases.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearSoftmax {
+    /// Standardisation applied to the features first.
     pub norm: Normalisation,
     /// Class-major: `weights[c * FEATURE_DIM + j]`.
     pub weights: Vec<f32>,
+    /// One bias per class, in [`SceneClass`] order.
     pub bias: [f32; SceneClass::COUNT],
 }
 
 impl LinearSoftmax {
+    /// Class probabilities of `features` (softmax of the standardised linear scores).
     pub fn scores(&self, features: &Features) -> ClassScores {
         let x = self.norm.apply(features.as_slice());
         let mut z = [0f32; SceneClass::COUNT];
@@ -110,6 +118,7 @@ impl LinearSoftmax {
 pub struct TrainingCounts(pub [u32; SceneClass::COUNT]);
 
 impl TrainingCounts {
+    /// Counts the classes of `samples`.
     pub fn of(samples: &[&Sample]) -> Self {
         let mut c = [0u32; SceneClass::COUNT];
         for s in samples {
@@ -118,6 +127,7 @@ impl TrainingCounts {
         Self(c)
     }
 
+    /// Training samples of `class`.
     pub fn get(&self, class: SceneClass) -> u32 {
         self.0[class.index()]
     }
@@ -126,17 +136,23 @@ impl TrainingCounts {
 /// A trained head, bound to the backbone and crop of its training features.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
+    /// The backbone of the training features; the head is refused with any other.
     pub backbone: BackboneId,
+    /// The crop rule of the training features; classification uses it too.
     pub crop: CropSpec,
+    /// Standardisation, weights and biases.
     pub model: LinearSoftmax,
+    /// Training samples per class (for reports).
     pub counts: TrainingCounts,
 }
 
 impl Head {
+    /// Class probabilities of `features`.
     pub fn scores(&self, features: &Features) -> ClassScores {
         self.model.scores(features)
     }
 
+    /// The head in the head file format (see the module docs), checksum included.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(MAGIC);
         w.u32(HEAD_VERSION);

@@ -9,12 +9,14 @@ use super::SceneError;
 /// The class names, one per line in index order (see models/README.md).
 pub const LABELS_FILE: &str = "imagenet_labels.txt";
 
+/// The 1000 ImageNet class names, in the backbone's output order.
 #[derive(Debug, Clone)]
 pub struct ImageNetLabels {
     names: Vec<String>,
 }
 
 impl ImageNetLabels {
+    /// Reads [`LABELS_FILE`] from the models folder (checksummed); an error unless it has exactly 1000 lines.
     pub fn load(store: &ModelStore) -> Result<Self, SceneError> {
         let bytes = store.read_verified(LABELS_FILE)?.bytes;
         let text = String::from_utf8(bytes).map_err(|_| {

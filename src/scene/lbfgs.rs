@@ -6,17 +6,24 @@
 pub struct LbfgsParams {
     /// Correction pairs kept.
     pub memory: usize,
+    /// Cap on iterations (each one a line search along a new direction).
     pub max_iterations: usize,
     /// Stop when the gradient's max-norm falls below this.
     pub grad_tolerance: f64,
 }
 
+/// Where the minimisation stopped, and how.
 #[derive(Debug, Clone)]
 pub struct Minimum {
+    /// The last point reached (the minimum when converged).
     pub x: Vec<f64>,
+    /// The objective's value at `x`.
     pub value: f64,
+    /// Iterations run.
     pub iterations: usize,
+    /// Evaluations of the objective, line-search trials included.
     pub evaluations: usize,
+    /// True when the gradient's max-norm fell below the tolerance.
     pub converged: bool,
 }
 

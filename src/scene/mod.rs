@@ -38,47 +38,81 @@ pub use imagenet::ImageNetLabels;
 pub use train::{train_head, TrainParams};
 pub use verdict::{SceneVerdict, Scored};
 
+/// Why the scene stage, its enrollment or its evaluation failed.
 #[derive(Debug, Error)]
 pub enum SceneError {
+    /// Loading, planning or running the backbone, or reading a checksummed asset, failed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// Resizing the image to the backbone's input failed.
     #[error(transparent)]
     Image(#[from] ImageOpError),
+    /// The bundled ImageNet labels file is malformed (wrong line count).
     #[error("ImageNet labels: {0}")]
     Labels(String),
+    /// A feature vector or negative set is inconsistent (wrong length, not
+    /// finite, a source labelled owner or with two classes).
     #[error("scene features: {0}")]
     Features(String),
+    /// A head or features file is malformed or lacks something it needs.
     #[error("scene file {path}: {message}")]
-    File { path: PathBuf, message: String },
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Reading or writing a scene file failed.
     #[error("scene file {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A head or features file was made with another backbone than this run's:
+    /// enroll again or switch `scene.backbone` back.
     #[error(
         "{path} was made with the scene backbone {made_with}, but this run uses {current}: \
          enroll again (or set scene.backbone to the one it was made with)"
     )]
     BackboneMismatch {
+        /// The file (or a description such as "the scene head").
         path: PathBuf,
+        /// The backbone it was made with: file and short SHA-256.
         made_with: String,
+        /// The backbone this run uses, in the same form.
         current: String,
     },
+    /// Features computed with one crop rule were to be combined with another.
     #[error("{what} were computed with crop {made_with}, but the config asks for {wanted}")]
     CropMismatch {
+        /// Which features (e.g. the bundled negatives).
         what: String,
+        /// The crop rule they were computed with (mode and margin).
         made_with: String,
+        /// The crop rule asked for.
         wanted: String,
     },
+    /// Enrollment kept too few owner frames with a face to train the head.
     #[error(
         "enrollment gave {got} usable owner frames for the scene head, at least {need} are \
          needed (scene.min_owner_frames): enroll longer, facing the camera"
     )]
-    TooFewOwnerFrames { got: usize, need: usize },
+    TooFewOwnerFrames {
+        /// Owner frames with a face kept.
+        got: usize,
+        /// `scene.min_owner_frames`.
+        need: usize,
+    },
+    /// Training the head failed: a class without samples, a negative L2
+    /// penalty, or a diverging fit.
     #[error("scene head training: {0}")]
     Training(String),
+    /// The region to classify lies outside the image.
     #[error("scene region: {0}")]
     Region(String),
+    /// An evaluation data set folder is missing or malformed.
     #[error("scene data set: {0}")]
     DataSet(String),
 }
@@ -87,17 +121,30 @@ pub enum SceneError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SceneConfig {
+    /// Run the scene stage.
     pub enabled: bool,
+    /// Classify one frame in this many, counted in source frames.
     pub every_n_frames: u64,
+    /// ImageNet classes reported when there is no head (before enrollment).
     pub top_k: usize,
+    /// MobileNetV2 variant; a head is tied to the backbone it was trained with.
     pub backbone: BackboneVariant,
+    /// What the classifier looks at: the centre square of the frame or the
+    /// square around the largest face. A head keeps the rule it was trained with.
     pub crop: CropMode,
+    /// With `largest_face`: fraction of the face box's side added on every side (0 to 3).
     pub face_margin: f32,
+    /// Look at the region in grey (luma in all three channels) instead of colour.
     pub grey: bool,
+    /// The head file; `None` = [`HEAD_FILE`] in the state directory, beside the gallery.
     pub head_file: Option<PathBuf>,
+    /// Owner frames with a face that enrollment collects for the head.
     pub enroll_frames: usize,
+    /// Enrollment fails with fewer owner frames (with a face) than this.
     pub min_owner_frames: usize,
+    /// L2 penalty on the head's weights (standardised features; 0 to 1000).
     pub head_l2: f32,
+    /// Cap on the L-BFGS iterations of head training.
     pub head_max_iterations: usize,
 }
 
@@ -146,6 +193,7 @@ impl std::str::FromStr for CropMode {
 pub const MAX_FACE_MARGIN: f64 = 3.0;
 
 impl SceneConfig {
+    /// Checks the ranges (`face_margin` 0–[`MAX_FACE_MARGIN`], `enroll_frames` at least `min_owner_frames`, ...); the error names the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         crate::core::check::positive("scene.every_n_frames", self.every_n_frames as f64)?;
         crate::core::check::positive("scene.top_k", self.top_k as f64)?;
@@ -169,6 +217,7 @@ impl SceneConfig {
         crate::core::check::positive("scene.head_max_iterations", self.head_max_iterations as f64)
     }
 
+    /// The crop rule of this config (margin 0 for `whole_frame`).
     pub fn crop_spec(&self) -> CropSpec {
         CropSpec {
             mode: self.crop,
@@ -180,6 +229,7 @@ impl SceneConfig {
         }
     }
 
+    /// The head-training parameters of this config.
     pub fn train_params(&self) -> TrainParams {
         TrainParams {
             l2: self.head_l2,
@@ -265,10 +315,12 @@ impl SceneClassifier {
         Ok(self)
     }
 
+    /// The trained head, if one is loaded.
     pub fn head(&self) -> Option<&Head> {
         self.head.as_ref()
     }
 
+    /// The backbone that computes the features.
     pub fn backbone(&self) -> &Backbone {
         &self.backbone
     }
@@ -307,6 +359,7 @@ pub struct SceneStage {
 }
 
 impl SceneStage {
+    /// A stage classifying with `classifier` every `scene.every_n_frames` source frames.
     pub fn new(classifier: SceneClassifier, config: &SceneConfig) -> Self {
         Self {
             classifier,

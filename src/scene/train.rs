@@ -37,11 +37,15 @@ pub struct TrainParams {
 /// How a fit went.
 #[derive(Debug, Clone)]
 pub struct FitReport {
+    /// L-BFGS iterations run.
     pub iterations: usize,
+    /// Evaluations of the objective, line-search trials included.
     pub evaluations: usize,
+    /// True when the gradient fell below the tolerance (false: stopped at the iteration cap or a stalled step).
     pub converged: bool,
     /// Final objective (weighted cross-entropy + penalty).
     pub loss: f64,
+    /// Wall-clock time of the fit.
     pub elapsed: Duration,
 }
 

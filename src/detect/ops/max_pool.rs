@@ -119,10 +119,15 @@ impl Expansion for MaxPoolExpansion {
 /// Max pooling of NCHW `f32` with precomputed geometry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MaxPool2d {
+    /// Window size, `[height, width]`, in input pixels.
     pub kernel: [usize; 2],
+    /// Step between windows, `[vertical, horizontal]`, in input pixels.
     pub stride: [usize; 2],
+    /// Padding before the first row and column, `[top, left]`, in pixels.
     pub pad_before: [usize; 2],
+    /// Input plane size, `[height, width]`.
     pub input_hw: [usize; 2],
+    /// Output plane size, `[height, width]`.
     pub output_hw: [usize; 2],
 }
 
