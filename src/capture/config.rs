@@ -16,6 +16,9 @@ pub struct CaptureConfig {
     pub replay_fps: f64,
     /// Longest wait between two attempts to reopen a lost live source.
     pub retry_max_s: f64,
+    /// Replays start again at their end (`--loop`).
+    #[serde(rename = "loop")]
+    pub loop_replay: bool,
 }
 
 impl Default for CaptureConfig {
@@ -28,6 +31,7 @@ impl Default for CaptureConfig {
             realtime: false,
             replay_fps: 30.0,
             retry_max_s: 1.0,
+            loop_replay: false,
         }
     }
 }

@@ -6,6 +6,7 @@ mod camera;
 pub mod config;
 mod dir;
 pub mod live;
+mod looping;
 mod pacing;
 mod video;
 
@@ -232,15 +233,34 @@ pub fn open(
             });
             Box::new(live::Resilient::open(reopen, retry_delay(config), false)?)
         }
-        SourceSpec::Dir(path) => Box::new(DirSource::open(path, config.replay_fps)?),
-        SourceSpec::Video(path) => Box::new(VideoSource::open(path)?),
-        SourceSpec::Demo => Box::new(DirSource::open(&demo_dir(models_dir), DEMO_FPS)?),
+        replay if config.loop_replay => {
+            let (replay, config, models_dir) =
+                (replay.clone(), config.clone(), models_dir.to_path_buf());
+            Box::new(looping::Looped::open(Box::new(move || {
+                open_replay(&replay, &config, &models_dir)
+            }))?)
+        }
+        replay => open_replay(replay, config, models_dir)?,
     };
     if config.realtime && !source.is_live() {
         Ok(Box::new(Paced::new(source)))
     } else {
         Ok(source)
     }
+}
+
+/// Opens a replay source (folder, video, demo) once.
+fn open_replay(
+    spec: &SourceSpec,
+    config: &CaptureConfig,
+    models_dir: &Path,
+) -> Result<Box<dyn FrameSource>, CaptureError> {
+    Ok(match spec {
+        SourceSpec::Dir(path) => Box::new(DirSource::open(path, config.replay_fps)?),
+        SourceSpec::Video(path) => Box::new(VideoSource::open(path)?),
+        SourceSpec::Demo => Box::new(DirSource::open(&demo_dir(models_dir), DEMO_FPS)?),
+        other => return Err(CaptureError::BadSpec(other.to_string())),
+    })
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub struct RunArgs {
     /// Pace replays at their native FPS (frames are then dropped like a camera's).
     #[arg(long)]
     pub realtime: bool,
+    /// Start replays again at their end (capture.loop).
+    #[arg(long = "loop")]
+    pub loop_replay: bool,
 }
 
 impl RunArgs {
@@ -49,6 +52,9 @@ impl RunArgs {
         }
         if self.realtime {
             config.capture.realtime = true;
+        }
+        if self.loop_replay {
+            config.capture.loop_replay = true;
         }
         config.validate()?;
         Ok(config)
