@@ -29,7 +29,7 @@ use thiserror::Error;
 
 use crate::models::ModelError;
 
-pub use audit::{AuditError, AuditKind, AuditLog, AuditRecord, AuditSink};
+pub use audit::{AuditError, AuditKind, AuditLog, AuditRecord, AuditSink, Decision};
 pub use config::{LivenessConfig, StatePaths, UnlockConfig, VerifyConfig};
 pub use decision::{Identity, TrackVotes, VoteRule};
 pub use embed::{Embedding, FaceEmbedder, Metric, NetEmbedder};

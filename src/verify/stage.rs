@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::audit::{AuditKind, AuditRecord, AuditSink};
+use super::audit::{AuditKind, AuditRecord, AuditSink, Decision};
 use super::config::{LivenessConfig, UnlockConfig, VerifyConfig};
 use super::decision::{Identity, TrackVotes, VoteRule};
 use super::embed::FaceEmbedder;
@@ -149,7 +149,7 @@ impl VerifyStage {
             });
         }
         self.audit(
-            AuditRecord::new(AuditKind::Lock, now_s, "locked", reason.clone()),
+            AuditRecord::new(AuditKind::Lock, now_s, Decision::Locked, reason.clone()),
             notices,
         );
         notices.push(VerifyNotice::Locked { reason });
@@ -209,7 +209,7 @@ impl VerifyStage {
                                         AuditRecord::new(
                                             AuditKind::Error,
                                             now_s,
-                                            "locked",
+                                            Decision::Locked,
                                             message.clone(),
                                         )
                                         .track(face.track),
@@ -243,8 +243,8 @@ impl VerifyStage {
                         AuditKind::Decision,
                         now_s,
                         match &identity {
-                            Identity::Owner { .. } => "owner",
-                            _ => "unknown",
+                            Identity::Owner { .. } => Decision::Owner,
+                            _ => Decision::Unknown,
                         },
                         format!(
                             "{} of the last {} embeddings below {}",
@@ -274,7 +274,7 @@ impl VerifyStage {
                         AuditRecord::new(
                             AuditKind::LockedOut,
                             now_s,
-                            "locked",
+                            Decision::Locked,
                             "too many failed attempts",
                         )
                         .track(face.track),
@@ -335,7 +335,7 @@ impl VerifyStage {
                     AuditRecord::new(
                         AuditKind::LockedOut,
                         now_s,
-                        "locked",
+                        Decision::Locked,
                         "lockout after failed attempts",
                     )
                     .track(track)
@@ -364,7 +364,7 @@ impl VerifyStage {
                         AuditRecord::new(
                             AuditKind::LivenessFailed,
                             now_s,
-                            "locked",
+                            Decision::Locked,
                             reason.clone(),
                         )
                         .track(track)
@@ -389,10 +389,14 @@ impl VerifyStage {
         };
         st.unlock_done = true;
         // The attempt is on record before the action runs.
-        let attempt =
-            AuditRecord::new(AuditKind::Decision, now_s, "owner", "live owner: unlocking")
-                .track(track)
-                .matched(Some(name), distance);
+        let attempt = AuditRecord::new(
+            AuditKind::Decision,
+            now_s,
+            Decision::Owner,
+            "live owner: unlocking",
+        )
+        .track(track)
+        .matched(Some(name), distance);
         if !self.audit(attempt, notices) {
             notices.push(VerifyNotice::UnlockFailed {
                 track,
@@ -406,7 +410,7 @@ impl VerifyStage {
                     AuditRecord::new(
                         AuditKind::Unlock,
                         now_s,
-                        "unlocked",
+                        Decision::Unlocked,
                         "unlock action succeeded",
                     )
                     .track(track)
@@ -428,9 +432,14 @@ impl VerifyStage {
                 let reason = e.to_string();
                 log::error!("unlock action: {reason}");
                 self.audit(
-                    AuditRecord::new(AuditKind::UnlockFailed, now_s, "locked", reason.clone())
-                        .track(track)
-                        .matched(Some(name), distance),
+                    AuditRecord::new(
+                        AuditKind::UnlockFailed,
+                        now_s,
+                        Decision::Locked,
+                        reason.clone(),
+                    )
+                    .track(track)
+                    .matched(Some(name), distance),
                     notices,
                 );
                 notices.push(VerifyNotice::UnlockFailed { track, reason });
