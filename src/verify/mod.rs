@@ -17,6 +17,7 @@ pub mod enroll;
 pub mod gallery;
 pub mod liveness;
 pub mod metrics;
+mod phase;
 pub mod pose;
 pub mod quality;
 pub mod ratelimit;
