@@ -539,3 +539,245 @@ impl Drop for VerifyStage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::core::face::Detection;
+    use crate::core::frame::Frame;
+    use crate::core::geometry::{BoundingBox, Landmarks};
+    use crate::verify::audit::AuditError;
+    use crate::verify::embed::{Embedding, EMBEDDING_DIM};
+    use crate::verify::gallery::{Quality, Template};
+    use crate::verify::VerifyError;
+
+    const SHA: &str = "model-sha";
+
+    fn vector(x: f32) -> Embedding {
+        let mut v = vec![0.0; EMBEDDING_DIM];
+        v[0] = x;
+        Embedding::new(v).unwrap()
+    }
+
+    /// The owner's descriptor (1.0) or a stranger's (3.0), switchable.
+    struct Faces(Arc<Mutex<f32>>);
+
+    impl FaceEmbedder for Faces {
+        fn model_sha256(&self) -> &str {
+            SHA
+        }
+        fn embed(&mut self, _chip: &RgbImage) -> Result<Embedding, VerifyError> {
+            Ok(vector(*self.0.lock().unwrap()))
+        }
+    }
+
+    /// Audit records as JSON lines.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<String>>>);
+
+    impl AuditSink for Lines {
+        fn record(&mut self, r: &AuditRecord) -> Result<(), AuditError> {
+            self.0
+                .lock()
+                .unwrap()
+                .push(serde_json::to_string(r).unwrap());
+            Ok(())
+        }
+    }
+
+    impl Lines {
+        fn count(&self, what: &str) -> usize {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains(what))
+                .count()
+        }
+    }
+
+    struct Rig {
+        stage: VerifyStage,
+        face: Arc<Mutex<f32>>,
+        audit: Lines,
+        seq: u64,
+        notices: Vec<VerifyNotice>,
+    }
+
+    impl Rig {
+        /// A stage with "owner" enrolled, liveness off unless `liveness`
+        /// gives its timeout, and `unlock` tweaked.
+        fn new(liveness: Option<f64>, unlock: impl FnOnce(&mut UnlockConfig)) -> Self {
+            let mut gallery = Gallery::empty(SHA);
+            let template = Template {
+                embedding: vector(1.0),
+                created_unix_s: 0,
+                quality: Quality {
+                    face_px: 100.0,
+                    sharpness: 100.0,
+                    yaw: 0.0,
+                    roll_deg: 0.0,
+                    score: 1.0,
+                },
+                origin: "test".into(),
+            };
+            gallery.add("owner", vec![template], 0).unwrap();
+            let liveness = match liveness {
+                Some(timeout_s) => LivenessConfig {
+                    timeout_s,
+                    ..Default::default()
+                },
+                None => LivenessConfig {
+                    enabled: false,
+                    ..Default::default()
+                },
+            };
+            let mut u = UnlockConfig {
+                command: vec!["true".into()],
+                ..Default::default()
+            };
+            unlock(&mut u);
+            let face = Arc::new(Mutex::new(1.0));
+            let audit = Lines::default();
+            let stage = VerifyStage::new(
+                Box::new(Faces(face.clone())),
+                Ok(gallery),
+                Ok(Box::new(audit.clone())),
+                &VerifyConfig::default(),
+                &liveness,
+                &u,
+            );
+            Self {
+                stage,
+                face,
+                audit,
+                seq: 0,
+                notices: Vec::new(),
+            }
+        }
+
+        fn owner(&self) {
+            *self.face.lock().unwrap() = 1.0;
+        }
+
+        fn stranger(&self) {
+            *self.face.lock().unwrap() = 3.0;
+        }
+
+        /// `n` frames (40 ms apart) of the same still picture of `track`.
+        fn frames(&mut self, n: u64, track: u64) {
+            let landmarks = Landmarks::from_points([
+                Point::new(80.0, 90.0),
+                Point::new(120.0, 90.0),
+                Point::new(100.0, 110.0),
+                Point::new(85.0, 130.0),
+                Point::new(115.0, 130.0),
+            ]);
+            for _ in 0..n {
+                let image = RgbImage::from_fn(200, 200, |x, y| {
+                    image::Rgb([(x + y) as u8, x as u8, y as u8])
+                });
+                let analysis = Analysis {
+                    frame: Frame::new(self.seq, Duration::from_millis(40 * self.seq), image),
+                    faces: vec![TrackedFace {
+                        track: TrackId(track),
+                        detection: Detection {
+                            bbox: BoundingBox::new(60.0, 60.0, 80.0, 90.0),
+                            score: 0.99,
+                            landmarks,
+                        },
+                        age: 1,
+                    }],
+                    ended: Vec::new(),
+                };
+                let verdict = self.stage.process_analysis(&analysis);
+                self.notices.extend(verdict.notices);
+                self.seq += 1;
+            }
+        }
+
+        fn phase(&self, track: u64) -> Phase {
+            self.stage.tracks[&TrackId(track)].phase
+        }
+
+        fn notices(&self, f: impl Fn(&VerifyNotice) -> bool) -> usize {
+            self.notices.iter().filter(|n| f(n)).count()
+        }
+    }
+
+    #[test]
+    fn a_stranger_is_counted_once() {
+        // Two failures lock out: one stranger in view for long is one failure.
+        let mut rig = Rig::new(None, |u| u.max_failures = 2);
+        rig.stranger();
+        rig.frames(100, 1);
+        assert_eq!(rig.phase(1), Phase::Stranger);
+        assert_eq!(rig.stage.rate.failures(), 1);
+        assert_eq!(rig.audit.count("\"decision\":\"unknown\""), 1);
+        assert_eq!(rig.audit.count("too many failed attempts"), 0);
+        // A second stranger is the second failure: the lockout starts, on record once.
+        rig.frames(20, 2);
+        assert_eq!(rig.audit.count("too many failed attempts"), 1);
+        assert_eq!(rig.audit.count("\"kind\":\"locked_out\""), 1);
+    }
+
+    #[test]
+    fn a_refused_track_never_unlocks() {
+        // Liveness on, a still picture of the owner: refused after 1 s.
+        let mut rig = Rig::new(Some(1.0), |_| {});
+        rig.owner();
+        rig.frames(100, 1);
+        assert_eq!(rig.phase(1), Phase::Refused { counted: false });
+        assert!(!rig.stage.is_unlocked());
+        assert_eq!(rig.audit.count("\"kind\":\"liveness_failed\""), 1);
+        assert_eq!(
+            rig.notices(|n| matches!(n, VerifyNotice::LivenessFailed { .. })),
+            1
+        );
+        assert_eq!(rig.stage.rate.failures(), 1);
+        assert_eq!(rig.audit.count("\"decision\":\"unlocked\""), 0);
+    }
+
+    #[test]
+    fn a_lockout_is_reported_once_per_track() {
+        let mut rig = Rig::new(None, |u| u.max_failures = 1);
+        rig.stranger();
+        rig.frames(5, 1);
+        rig.owner();
+        rig.frames(20, 2);
+        rig.frames(20, 3);
+        assert!(!rig.stage.is_unlocked());
+        let reported = |t: u64| {
+            rig.notices(
+                |n| matches!(n, VerifyNotice::LockedOut { track, .. } if *track == TrackId(t)),
+            )
+        };
+        assert_eq!((reported(2), reported(3)), (1, 1));
+        assert_eq!(rig.audit.count("lockout after failed attempts"), 2);
+        assert!(matches!(
+            rig.phase(3),
+            Phase::Owner {
+                lockout_reported: true,
+                counted: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_owner_unlocks_once_per_track() {
+        let mut rig = Rig::new(None, |u| u.relock_s = 0.2);
+        rig.owner();
+        rig.frames(30, 1);
+        assert_eq!(rig.phase(1), Phase::Done { counted: false });
+        assert_eq!(rig.audit.count("\"kind\":\"unlock\""), 1);
+        assert_eq!(rig.audit.count("relock time reached"), 1);
+        assert!(!rig.stage.is_unlocked(), "relocked, and track 1 is done");
+        rig.frames(5, 2);
+        assert!(rig.stage.is_unlocked(), "a new track of the owner unlocks");
+        assert_eq!(rig.audit.count("\"decision\":\"unlocked\""), 2);
+        assert_eq!(rig.audit.count("live owner: unlocking"), 2);
+    }
+}
