@@ -48,28 +48,51 @@ pub enum AuditKind {
     Error,
 }
 
+/// What a record says about the device or the face: written as `"owner"`,
+/// `"unknown"`, `"locked"` or `"unlocked"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The face is the enrolled owner.
+    Owner,
+    /// The face is nobody enrolled.
+    Unknown,
+    /// The device is (or stays) locked.
+    Locked,
+    /// The device was unlocked.
+    Unlocked,
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
+    /// Wall-clock time of the record.
     pub time_unix_s: f64,
+    /// Frame-clock time of the frame that caused it.
     pub media_time_s: f64,
+    /// What the record is about.
     pub kind: AuditKind,
+    /// The tracked face, if the record is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub track: Option<TrackId>,
+    /// The nearest enrolled person, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best_match: Option<String>,
+    /// The distance to `best_match`, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance: Option<f32>,
-    /// "owner", "unknown", "locked" or "unlocked".
-    pub decision: String,
+    /// The decision recorded.
+    pub decision: Decision,
+    /// Why, in words.
     pub reason: String,
 }
 
 impl AuditRecord {
+    /// A record at frame time `media_time_s`, about no track in particular.
     pub fn new(
         kind: AuditKind,
         media_time_s: f64,
-        decision: &str,
+        decision: Decision,
         reason: impl Into<String>,
     ) -> Self {
         Self {
@@ -79,16 +102,18 @@ impl AuditRecord {
             track: None,
             best_match: None,
             distance: None,
-            decision: decision.to_string(),
+            decision,
             reason: reason.into(),
         }
     }
 
+    /// The record is about `track`.
     pub fn track(mut self, track: TrackId) -> Self {
         self.track = Some(track);
         self
     }
 
+    /// The nearest enrolled person and distance (either may be unknown).
     pub fn matched(mut self, name: Option<&str>, distance: Option<f32>) -> Self {
         self.best_match = name.map(str::to_string);
         self.distance = distance;
@@ -170,7 +195,7 @@ mod tests {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         {
             let mut log = AuditLog::open(&p).unwrap();
-            let r = AuditRecord::new(AuditKind::Decision, 1.5, "unknown", "no match")
+            let r = AuditRecord::new(AuditKind::Decision, 1.5, Decision::Unknown, "no match")
                 .track(TrackId(3))
                 .matched(Some("alice"), Some(0.7));
             log.record(&r).unwrap();
@@ -187,6 +212,40 @@ mod tests {
         AuditLog::open(&fresh).unwrap();
         let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn decisions_are_written_as_before() {
+        // The strings of the audit log before the decision was typed.
+        for (d, text) in [
+            (Decision::Owner, "\"owner\""),
+            (Decision::Unknown, "\"unknown\""),
+            (Decision::Locked, "\"locked\""),
+            (Decision::Unlocked, "\"unlocked\""),
+        ] {
+            assert_eq!(serde_json::to_string(&d).unwrap(), text);
+        }
+        let mut r = AuditRecord::new(AuditKind::UnlockFailed, 2.0, Decision::Locked, "exit 1")
+            .track(TrackId(7))
+            .matched(Some("alice"), Some(0.25));
+        r.time_unix_s = 1.0;
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            "{\"time_unix_s\":1.0,\"media_time_s\":2.0,\"kind\":\"unlock_failed\",\"track\":7,\
+             \"best_match\":\"alice\",\"distance\":0.25,\"decision\":\"locked\",\"reason\":\"exit 1\"}"
+        );
+        let mut r = AuditRecord::new(
+            AuditKind::Lock,
+            3.5,
+            Decision::Locked,
+            "relock time reached",
+        );
+        r.time_unix_s = 1.0;
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            "{\"time_unix_s\":1.0,\"media_time_s\":3.5,\"kind\":\"lock\",\
+             \"decision\":\"locked\",\"reason\":\"relock time reached\"}"
+        );
     }
 
     #[test]

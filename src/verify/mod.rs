@@ -17,6 +17,7 @@ pub mod enroll;
 pub mod gallery;
 pub mod liveness;
 pub mod metrics;
+mod phase;
 pub mod pose;
 pub mod quality;
 pub mod ratelimit;
@@ -29,7 +30,7 @@ use thiserror::Error;
 
 use crate::models::ModelError;
 
-pub use audit::{AuditError, AuditKind, AuditLog, AuditRecord, AuditSink};
+pub use audit::{AuditError, AuditKind, AuditLog, AuditRecord, AuditSink, Decision};
 pub use config::{LivenessConfig, StatePaths, UnlockConfig, VerifyConfig};
 pub use decision::{Identity, TrackVotes, VoteRule};
 pub use embed::{Embedding, FaceEmbedder, Metric, NetEmbedder};

@@ -1,21 +1,28 @@
 //! The verify consumer: per tracked face, embed (only when needed), vote,
 //! check liveness, and drive the unlock action, the rate limit and the audit
 //! log. Every failure leaves the device locked.
+//!
+//! Each track has a `Phase` (see `phase.rs` for its transitions); the stage
+//! feeds it one frame's facts and carries out the `Action` it returns.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::audit::{AuditKind, AuditRecord, AuditSink};
+use image::RgbImage;
+
+use super::audit::{AuditKind, AuditRecord, AuditSink, Decision};
 use super::config::{LivenessConfig, UnlockConfig, VerifyConfig};
 use super::decision::{Identity, TrackVotes, VoteRule};
 use super::embed::FaceEmbedder;
 use super::gallery::{Gallery, GalleryError};
 use super::liveness::{background_shift, GreyThumb, Liveness, LivenessTrack, Observation};
+use super::phase::{Action, Facts, Phase};
 use super::ratelimit::RateLimiter;
 use super::report::{FaceVerdict, VerifyNotice, VerifyVerdict};
 use super::unlock::UnlockController;
 use crate::core::align::{extract_chip, ChipTemplate};
-use crate::core::face::TrackId;
+use crate::core::face::{TrackId, TrackedFace};
+use crate::core::geometry::Point;
 use crate::pipeline::Analysis;
 
 /// Per-track state.
@@ -23,17 +30,55 @@ use crate::pipeline::Analysis;
 struct TrackState {
     votes: TrackVotes,
     live: LivenessTrack,
+    /// The identity of the last frame (a change is a notice and a record).
     identity: Option<Identity>,
-    /// The attempt of this track was counted (decision reached).
-    counted: bool,
-    /// When the track was first decided "owner" (liveness deadline).
-    owner_since: Option<Duration>,
-    /// This track has had its unlock attempt (success or failure).
-    unlock_done: bool,
-    /// This track failed liveness: it can no longer unlock.
-    spoof: bool,
-    locked_out_reported: bool,
-    liveness: Option<Liveness>,
+    /// Where the track stands on the unlock path.
+    phase: Phase,
+}
+
+/// A tracked face in one frame, as the audit log names it: every record
+/// about a face is built by [`Seen::record`].
+#[derive(Debug, Clone, Copy)]
+struct Seen<'a> {
+    now: Duration,
+    track: TrackId,
+    /// The enrolled person the record names, if any.
+    name: Option<&'a str>,
+    /// The distance of the last embedding, if any.
+    distance: Option<f32>,
+}
+
+impl<'a> Seen<'a> {
+    /// `track` at `now`, naming nobody.
+    fn new(now: Duration, track: TrackId) -> Self {
+        Self {
+            now,
+            track,
+            name: None,
+            distance: None,
+        }
+    }
+
+    /// The same face, naming `name` at `distance`.
+    fn naming(self, name: Option<&'a str>, distance: Option<f32>) -> Self {
+        Self {
+            name,
+            distance,
+            ..self
+        }
+    }
+
+    /// A record about this face.
+    fn record(
+        &self,
+        kind: AuditKind,
+        decision: Decision,
+        reason: impl Into<String>,
+    ) -> AuditRecord {
+        AuditRecord::new(kind, self.now.as_secs_f64(), decision, reason)
+            .track(self.track)
+            .matched(self.name, self.distance)
+    }
 }
 
 /// How often the embedding was computed.
@@ -45,6 +90,8 @@ pub struct EmbedStats {
     pub embeddings: u64,
 }
 
+/// The verify stage: identity votes, liveness, and the unlock path of every
+/// tracked face, one `Phase` per track.
 pub struct VerifyStage {
     embedder: Box<dyn FaceEmbedder>,
     gallery: Result<Gallery, String>,
@@ -112,10 +159,12 @@ impl VerifyStage {
         }
     }
 
+    /// How often the embedding was computed so far.
     pub fn stats(&self) -> EmbedStats {
         self.stats
     }
 
+    /// Whether the device is unlocked now.
     pub fn is_unlocked(&self) -> bool {
         self.unlock.state().is_unlocked()
     }
@@ -136,7 +185,8 @@ impl VerifyStage {
         }
     }
 
-    fn lock(&mut self, now_s: f64, reason: &str, notices: &mut Vec<VerifyNotice>) {
+    /// Locks the device if it is unlocked (the one record about no face).
+    fn lock(&mut self, now: Duration, reason: &str, notices: &mut Vec<VerifyNotice>) {
         if !self.unlock.state().is_unlocked() {
             return;
         }
@@ -148,164 +198,30 @@ impl VerifyStage {
                 message: format!("lock command: {e}"),
             });
         }
-        self.audit(
-            AuditRecord::new(AuditKind::Lock, now_s, "locked", reason.clone()),
-            notices,
+        let record = AuditRecord::new(
+            AuditKind::Lock,
+            now.as_secs_f64(),
+            Decision::Locked,
+            reason.clone(),
         );
+        self.audit(record, notices);
         notices.push(VerifyNotice::Locked { reason });
     }
 
-    /// One analysed frame.
+    /// One analysed frame: end tracks, relock when due, then one step per face.
     pub fn process_analysis(&mut self, analysis: &Analysis) -> VerifyVerdict {
         let now = analysis.frame.media_time;
-        let now_s = now.as_secs_f64();
         let mut notices = std::mem::take(&mut self.startup_notices);
         for t in &analysis.ended {
             self.tracks.remove(t);
         }
         if self.unlock.relock_due(now) {
-            self.lock(now_s, "relock time reached", &mut notices);
+            self.lock(now, "relock time reached", &mut notices);
         }
-        let image = &analysis.frame.image;
-        let background = if self.liveness.enabled {
-            let thumb = GreyThumb::of(image);
-            let boxes: Vec<_> = analysis.faces.iter().map(|f| f.detection.bbox).collect();
-            let shift = self
-                .prev_thumb
-                .as_ref()
-                .and_then(|p| background_shift(p, &thumb, &boxes));
-            self.prev_thumb = Some(thumb);
-            shift
-        } else {
-            None
-        };
-        let window = Duration::from_secs_f64(self.liveness.window_s);
-        let refresh = Duration::from_secs_f64(self.verify.refresh_s);
+        let background = self.background_shift(analysis);
         let mut faces = Vec::with_capacity(analysis.faces.len());
         for face in &analysis.faces {
-            self.stats.faces_seen += 1;
-            let lm = face.detection.landmarks;
-            let mut st = self.tracks.remove(&face.track).unwrap_or_default();
-            if self.liveness.enabled {
-                st.live
-                    .push(Observation::new(now, image, &lm, background), window);
-            }
-            // Embed when needed; with no gallery nobody can match: no embedding.
-            if let Ok(gallery) = &self.gallery {
-                if st.votes.needs_embedding(&self.rule, now, refresh) {
-                    match extract_chip(image, &lm, self.template) {
-                        Some(chip) => {
-                            self.stats.embeddings += 1;
-                            match self.embedder.embed(&chip) {
-                                Ok(e) => {
-                                    let best = gallery.best_match(&e, self.verify.metric);
-                                    st.votes.push(&self.rule, best, now);
-                                }
-                                Err(e) => {
-                                    // No vote; lock if unlocked.
-                                    let message = format!("embedding failed: {e}");
-                                    log::error!("{message}");
-                                    self.audit(
-                                        AuditRecord::new(
-                                            AuditKind::Error,
-                                            now_s,
-                                            "locked",
-                                            message.clone(),
-                                        )
-                                        .track(face.track),
-                                        &mut notices,
-                                    );
-                                    notices.push(VerifyNotice::Error { message });
-                                    self.lock(now_s, "embedding error", &mut notices);
-                                }
-                            }
-                        }
-                        None => log::debug!("track {}: degenerate landmarks, no chip", face.track),
-                    }
-                }
-            } else {
-                // Nobody enrolled: every face is unknown at once.
-                st.votes.push(&self.rule, None, now);
-            }
-            let identity = st.votes.identity(&self.rule);
-            let (best, distance) = match &st.votes.last {
-                Some(b) => (Some(b.name.clone()), Some(b.distance)),
-                None => (None, None),
-            };
-            if st.identity.as_ref() != Some(&identity) && identity.is_decided() {
-                notices.push(VerifyNotice::Identity {
-                    track: face.track,
-                    identity: identity.clone(),
-                    distance,
-                });
-                self.audit(
-                    AuditRecord::new(
-                        AuditKind::Decision,
-                        now_s,
-                        match &identity {
-                            Identity::Owner { .. } => "owner",
-                            _ => "unknown",
-                        },
-                        format!(
-                            "{} of the last {} embeddings below {}",
-                            self.verify.votes_needed,
-                            self.verify.vote_window,
-                            self.verify.threshold
-                        ),
-                    )
-                    .track(face.track)
-                    .matched(best.as_deref(), distance),
-                    &mut notices,
-                );
-            }
-            st.identity = Some(identity.clone());
-            let liveness = if self.liveness.enabled {
-                let (v, cues) = st.live.verdict(&self.liveness);
-                log::debug!("liveness {} t={now_s:.2} {cues:?} -> {v:?}", face.track);
-                v
-            } else {
-                Liveness::Live
-            };
-            // An attempt: a track that is not the owner counts as one failure.
-            if matches!(identity, Identity::Unknown) && !st.counted {
-                st.counted = true;
-                if self.gallery.is_ok() && self.rate.record_failure(now) {
-                    self.audit(
-                        AuditRecord::new(
-                            AuditKind::LockedOut,
-                            now_s,
-                            "locked",
-                            "too many failed attempts",
-                        )
-                        .track(face.track),
-                        &mut notices,
-                    );
-                }
-            }
-            if let Identity::Owner { name } = &identity {
-                let since = *st.owner_since.get_or_insert(now);
-                if !st.unlock_done && !st.spoof {
-                    self.owner_step(
-                        face.track,
-                        name,
-                        distance,
-                        &liveness,
-                        since,
-                        now,
-                        &mut st,
-                        &mut notices,
-                    );
-                }
-            }
-            st.liveness = Some(liveness.clone());
-            faces.push(FaceVerdict {
-                track: face.track,
-                identity,
-                best,
-                distance,
-                liveness,
-            });
-            self.tracks.insert(face.track, st);
+            faces.push(self.step(face, now, &analysis.frame.image, background, &mut notices));
         }
         VerifyVerdict {
             faces,
@@ -314,85 +230,229 @@ impl VerifyStage {
         }
     }
 
-    /// The owner is in view: unlock when live, not locked out and audited.
-    #[allow(clippy::too_many_arguments)]
-    fn owner_step(
+    /// The background's motion since the last frame (liveness on only).
+    fn background_shift(&mut self, analysis: &Analysis) -> Option<Point> {
+        if !self.liveness.enabled {
+            return None;
+        }
+        let thumb = GreyThumb::of(&analysis.frame.image);
+        let boxes: Vec<_> = analysis.faces.iter().map(|f| f.detection.bbox).collect();
+        let shift = self
+            .prev_thumb
+            .as_ref()
+            .and_then(|p| background_shift(p, &thumb, &boxes));
+        self.prev_thumb = Some(thumb);
+        shift
+    }
+
+    /// One face in one frame: observe, vote, decide, then move its phase on.
+    fn step(
         &mut self,
-        track: TrackId,
-        name: &str,
-        distance: Option<f32>,
-        liveness: &Liveness,
-        since: Duration,
+        face: &TrackedFace,
         now: Duration,
-        st: &mut TrackState,
+        image: &RgbImage,
+        background: Option<Point>,
+        notices: &mut Vec<VerifyNotice>,
+    ) -> FaceVerdict {
+        self.stats.faces_seen += 1;
+        let mut st = self.tracks.remove(&face.track).unwrap_or_default();
+        let lm = face.detection.landmarks;
+        if self.liveness.enabled {
+            let window = Duration::from_secs_f64(self.liveness.window_s);
+            st.live
+                .push(Observation::new(now, image, &lm, background), window);
+        }
+        self.vote(&mut st, face, now, image, notices);
+        let identity = st.votes.identity(&self.rule);
+        let (best, distance) = match &st.votes.last {
+            Some(b) => (Some(b.name.clone()), Some(b.distance)),
+            None => (None, None),
+        };
+        let seen = Seen::new(now, face.track);
+        if st.identity.as_ref() != Some(&identity) && identity.is_decided() {
+            self.report_identity(&identity, seen.naming(best.as_deref(), distance), notices);
+        }
+        st.identity = Some(identity.clone());
+        let liveness = self.liveness_of(&st, seen);
+        let facts = Facts {
+            now,
+            identity: &identity,
+            liveness: &liveness,
+            liveness_timeout_s: self.liveness.timeout_s,
+            unlocked: self.unlock.state().is_unlocked(),
+            distance,
+        };
+        let (phase, action) = st.phase.next(&facts, || self.rate.locked_out(now));
+        st.phase = phase;
+        self.act(action, &st, seen.naming(None, distance), notices);
+        self.tracks.insert(face.track, st);
+        FaceVerdict {
+            track: face.track,
+            identity,
+            best,
+            distance,
+            liveness,
+        }
+    }
+
+    /// A track's identity is decided, or changed on a refresh: a notice and a
+    /// record naming the best match.
+    fn report_identity(
+        &mut self,
+        identity: &Identity,
+        seen: Seen<'_>,
         notices: &mut Vec<VerifyNotice>,
     ) {
-        let now_s = now.as_secs_f64();
-        if let Some(remaining) = self.rate.locked_out(now) {
-            if !st.locked_out_reported {
-                st.locked_out_reported = true;
-                self.audit(
-                    AuditRecord::new(
-                        AuditKind::LockedOut,
-                        now_s,
-                        "locked",
-                        "lockout after failed attempts",
-                    )
-                    .track(track)
-                    .matched(Some(name), distance),
-                    notices,
+        notices.push(VerifyNotice::Identity {
+            track: seen.track,
+            identity: identity.clone(),
+            distance: seen.distance,
+        });
+        let decision = match identity {
+            Identity::Owner { .. } => Decision::Owner,
+            _ => Decision::Unknown,
+        };
+        let reason = format!(
+            "{} of the last {} embeddings below {}",
+            self.verify.votes_needed, self.verify.vote_window, self.verify.threshold
+        );
+        self.audit(seen.record(AuditKind::Decision, decision, reason), notices);
+    }
+
+    /// The track's liveness verdict; `Live` when the check is off.
+    fn liveness_of(&self, st: &TrackState, seen: Seen<'_>) -> Liveness {
+        if !self.liveness.enabled {
+            return Liveness::Live;
+        }
+        let (v, cues) = st.live.verdict(&self.liveness);
+        log::debug!(
+            "liveness {} t={:.2} {cues:?} -> {v:?}",
+            seen.track,
+            seen.now.as_secs_f64()
+        );
+        v
+    }
+
+    /// Embeds the face when its votes need it and adds the vote; with no
+    /// gallery nobody can match: an "unknown" vote, no embedding. A failed
+    /// embedding is no vote, and locks the device.
+    fn vote(
+        &mut self,
+        st: &mut TrackState,
+        face: &TrackedFace,
+        now: Duration,
+        image: &RgbImage,
+        notices: &mut Vec<VerifyNotice>,
+    ) {
+        let Ok(gallery) = &self.gallery else {
+            st.votes.push(&self.rule, None, now);
+            return;
+        };
+        let refresh = Duration::from_secs_f64(self.verify.refresh_s);
+        if !st.votes.needs_embedding(&self.rule, now, refresh) {
+            return;
+        }
+        let Some(chip) = extract_chip(image, &face.detection.landmarks, self.template) else {
+            log::debug!("track {}: degenerate landmarks, no chip", face.track);
+            return;
+        };
+        self.stats.embeddings += 1;
+        match self.embedder.embed(&chip) {
+            Ok(e) => {
+                let best = gallery.best_match(&e, self.verify.metric);
+                st.votes.push(&self.rule, best, now);
+            }
+            Err(e) => {
+                let message = format!("embedding failed: {e}");
+                log::error!("{message}");
+                let record = Seen::new(now, face.track).record(
+                    AuditKind::Error,
+                    Decision::Locked,
+                    message.clone(),
                 );
+                self.audit(record, notices);
+                notices.push(VerifyNotice::Error { message });
+                self.lock(now, "embedding error", notices);
+            }
+        }
+    }
+
+    /// Carries out what a track's phase change asks for: the audit record,
+    /// the rate limit, the notice and the unlock command. Every transition of
+    /// [`Phase::next`] that has an effect has it here. `seen` is the face with
+    /// the distance of its last embedding.
+    fn act(
+        &mut self,
+        action: Action<'_>,
+        st: &TrackState,
+        seen: Seen<'_>,
+        notices: &mut Vec<VerifyNotice>,
+    ) {
+        let track = seen.track;
+        match action {
+            Action::None => {}
+            Action::CountFailure => {
+                // With no gallery nobody can unlock: no failure to count.
+                if self.gallery.is_ok() && self.rate.record_failure(seen.now) {
+                    let record = seen.naming(None, None).record(
+                        AuditKind::LockedOut,
+                        Decision::Locked,
+                        "too many failed attempts",
+                    );
+                    self.audit(record, notices);
+                }
+            }
+            Action::ReportLockout { name, remaining } => {
+                let record = seen.naming(Some(name), seen.distance).record(
+                    AuditKind::LockedOut,
+                    Decision::Locked,
+                    "lockout after failed attempts",
+                );
+                self.audit(record, notices);
                 notices.push(VerifyNotice::LockedOut {
                     track,
                     remaining_s: remaining.as_secs_f64(),
                 });
             }
-            return;
-        }
-        match liveness {
-            Liveness::Live => {}
-            Liveness::Pending | Liveness::Spoof { .. } => {
-                let waited = now.saturating_sub(since).as_secs_f64();
-                if waited >= self.liveness.timeout_s {
-                    st.spoof = true;
-                    let reason = match liveness {
-                        Liveness::Spoof { reason } => reason.clone(),
-                        _ => "no live verdict in time".to_string(),
-                    };
-                    let (_, cues) = st.live.verdict(&self.liveness);
-                    self.audit(
-                        AuditRecord::new(
-                            AuditKind::LivenessFailed,
-                            now_s,
-                            "locked",
-                            reason.clone(),
-                        )
-                        .track(track)
-                        .matched(Some(name), distance),
-                        notices,
-                    );
-                    self.rate.record_failure(now);
-                    notices.push(VerifyNotice::LivenessFailed {
-                        track,
-                        reason,
-                        cues,
-                    });
-                }
-                return;
+            Action::Refuse { name, reason } => {
+                let (_, cues) = st.live.verdict(&self.liveness);
+                let record = seen.naming(Some(name), seen.distance).record(
+                    AuditKind::LivenessFailed,
+                    Decision::Locked,
+                    reason.clone(),
+                );
+                self.audit(record, notices);
+                self.rate.record_failure(seen.now);
+                notices.push(VerifyNotice::LivenessFailed {
+                    track,
+                    reason,
+                    cues,
+                });
             }
+            Action::Unlock { name, distance } => self.unlock_for(
+                seen.naming(Some(name), Some(distance)),
+                name,
+                distance,
+                notices,
+            ),
         }
-        if self.unlock.state().is_unlocked() {
-            return;
-        }
-        let Some(d) = distance else {
-            return;
-        };
-        st.unlock_done = true;
-        // The attempt is on record before the action runs.
-        let attempt =
-            AuditRecord::new(AuditKind::Decision, now_s, "owner", "live owner: unlocking")
-                .track(track)
-                .matched(Some(name), distance);
+    }
+
+    /// Unlocks for the live owner `name`. The attempt is on record before the
+    /// action runs; an unlock whose success cannot be recorded is undone.
+    fn unlock_for(
+        &mut self,
+        seen: Seen<'_>,
+        name: &str,
+        distance: f32,
+        notices: &mut Vec<VerifyNotice>,
+    ) {
+        let track = seen.track;
+        let attempt = seen.record(
+            AuditKind::Decision,
+            Decision::Owner,
+            "live owner: unlocking",
+        );
         if !self.audit(attempt, notices) {
             notices.push(VerifyNotice::UnlockFailed {
                 track,
@@ -400,39 +460,29 @@ impl VerifyStage {
             });
             return;
         }
-        match self.unlock.unlock(now, name, d, track) {
+        match self.unlock.unlock(seen.now, name, distance, track) {
             Ok(()) => {
-                let ok = self.audit(
-                    AuditRecord::new(
-                        AuditKind::Unlock,
-                        now_s,
-                        "unlocked",
-                        "unlock action succeeded",
-                    )
-                    .track(track)
-                    .matched(Some(name), distance),
-                    notices,
+                let done = seen.record(
+                    AuditKind::Unlock,
+                    Decision::Unlocked,
+                    "unlock action succeeded",
                 );
-                if !ok {
-                    self.lock(now_s, "audit log write failed after unlock", notices);
+                if !self.audit(done, notices) {
+                    self.lock(seen.now, "audit log write failed after unlock", notices);
                     return;
                 }
                 self.rate.record_success();
                 notices.push(VerifyNotice::Unlocked {
                     track,
                     name: name.to_string(),
-                    distance: d,
+                    distance,
                 });
             }
             Err(e) => {
                 let reason = e.to_string();
                 log::error!("unlock action: {reason}");
-                self.audit(
-                    AuditRecord::new(AuditKind::UnlockFailed, now_s, "locked", reason.clone())
-                        .track(track)
-                        .matched(Some(name), distance),
-                    notices,
-                );
+                let failed = seen.record(AuditKind::UnlockFailed, Decision::Locked, reason.clone());
+                self.audit(failed, notices);
                 notices.push(VerifyNotice::UnlockFailed { track, reason });
             }
         }
@@ -487,5 +537,247 @@ impl Drop for VerifyStage {
                 100.0 * s.embeddings as f64 / s.faces_seen as f64
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::core::face::Detection;
+    use crate::core::frame::Frame;
+    use crate::core::geometry::{BoundingBox, Landmarks};
+    use crate::verify::audit::AuditError;
+    use crate::verify::embed::{Embedding, EMBEDDING_DIM};
+    use crate::verify::gallery::{Quality, Template};
+    use crate::verify::VerifyError;
+
+    const SHA: &str = "model-sha";
+
+    fn vector(x: f32) -> Embedding {
+        let mut v = vec![0.0; EMBEDDING_DIM];
+        v[0] = x;
+        Embedding::new(v).unwrap()
+    }
+
+    /// The owner's descriptor (1.0) or a stranger's (3.0), switchable.
+    struct Faces(Arc<Mutex<f32>>);
+
+    impl FaceEmbedder for Faces {
+        fn model_sha256(&self) -> &str {
+            SHA
+        }
+        fn embed(&mut self, _chip: &RgbImage) -> Result<Embedding, VerifyError> {
+            Ok(vector(*self.0.lock().unwrap()))
+        }
+    }
+
+    /// Audit records as JSON lines.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<String>>>);
+
+    impl AuditSink for Lines {
+        fn record(&mut self, r: &AuditRecord) -> Result<(), AuditError> {
+            self.0
+                .lock()
+                .unwrap()
+                .push(serde_json::to_string(r).unwrap());
+            Ok(())
+        }
+    }
+
+    impl Lines {
+        fn count(&self, what: &str) -> usize {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains(what))
+                .count()
+        }
+    }
+
+    struct Rig {
+        stage: VerifyStage,
+        face: Arc<Mutex<f32>>,
+        audit: Lines,
+        seq: u64,
+        notices: Vec<VerifyNotice>,
+    }
+
+    impl Rig {
+        /// A stage with "owner" enrolled, liveness off unless `liveness`
+        /// gives its timeout, and `unlock` tweaked.
+        fn new(liveness: Option<f64>, unlock: impl FnOnce(&mut UnlockConfig)) -> Self {
+            let mut gallery = Gallery::empty(SHA);
+            let template = Template {
+                embedding: vector(1.0),
+                created_unix_s: 0,
+                quality: Quality {
+                    face_px: 100.0,
+                    sharpness: 100.0,
+                    yaw: 0.0,
+                    roll_deg: 0.0,
+                    score: 1.0,
+                },
+                origin: "test".into(),
+            };
+            gallery.add("owner", vec![template], 0).unwrap();
+            let liveness = match liveness {
+                Some(timeout_s) => LivenessConfig {
+                    timeout_s,
+                    ..Default::default()
+                },
+                None => LivenessConfig {
+                    enabled: false,
+                    ..Default::default()
+                },
+            };
+            let mut u = UnlockConfig {
+                command: vec!["true".into()],
+                ..Default::default()
+            };
+            unlock(&mut u);
+            let face = Arc::new(Mutex::new(1.0));
+            let audit = Lines::default();
+            let stage = VerifyStage::new(
+                Box::new(Faces(face.clone())),
+                Ok(gallery),
+                Ok(Box::new(audit.clone())),
+                &VerifyConfig::default(),
+                &liveness,
+                &u,
+            );
+            Self {
+                stage,
+                face,
+                audit,
+                seq: 0,
+                notices: Vec::new(),
+            }
+        }
+
+        fn owner(&self) {
+            *self.face.lock().unwrap() = 1.0;
+        }
+
+        fn stranger(&self) {
+            *self.face.lock().unwrap() = 3.0;
+        }
+
+        /// `n` frames (40 ms apart) of the same still picture of `track`.
+        fn frames(&mut self, n: u64, track: u64) {
+            let landmarks = Landmarks::from_points([
+                Point::new(80.0, 90.0),
+                Point::new(120.0, 90.0),
+                Point::new(100.0, 110.0),
+                Point::new(85.0, 130.0),
+                Point::new(115.0, 130.0),
+            ]);
+            for _ in 0..n {
+                let image = RgbImage::from_fn(200, 200, |x, y| {
+                    image::Rgb([(x + y) as u8, x as u8, y as u8])
+                });
+                let analysis = Analysis {
+                    frame: Frame::new(self.seq, Duration::from_millis(40 * self.seq), image),
+                    faces: vec![TrackedFace {
+                        track: TrackId(track),
+                        detection: Detection {
+                            bbox: BoundingBox::new(60.0, 60.0, 80.0, 90.0),
+                            score: 0.99,
+                            landmarks,
+                        },
+                        age: 1,
+                    }],
+                    ended: Vec::new(),
+                };
+                let verdict = self.stage.process_analysis(&analysis);
+                self.notices.extend(verdict.notices);
+                self.seq += 1;
+            }
+        }
+
+        fn phase(&self, track: u64) -> Phase {
+            self.stage.tracks[&TrackId(track)].phase
+        }
+
+        fn notices(&self, f: impl Fn(&VerifyNotice) -> bool) -> usize {
+            self.notices.iter().filter(|n| f(n)).count()
+        }
+    }
+
+    #[test]
+    fn a_stranger_is_counted_once() {
+        // Two failures lock out: one stranger in view for long is one failure.
+        let mut rig = Rig::new(None, |u| u.max_failures = 2);
+        rig.stranger();
+        rig.frames(100, 1);
+        assert_eq!(rig.phase(1), Phase::Stranger);
+        assert_eq!(rig.stage.rate.failures(), 1);
+        assert_eq!(rig.audit.count("\"decision\":\"unknown\""), 1);
+        assert_eq!(rig.audit.count("too many failed attempts"), 0);
+        // A second stranger is the second failure: the lockout starts, on record once.
+        rig.frames(20, 2);
+        assert_eq!(rig.audit.count("too many failed attempts"), 1);
+        assert_eq!(rig.audit.count("\"kind\":\"locked_out\""), 1);
+    }
+
+    #[test]
+    fn a_refused_track_never_unlocks() {
+        // Liveness on, a still picture of the owner: refused after 1 s.
+        let mut rig = Rig::new(Some(1.0), |_| {});
+        rig.owner();
+        rig.frames(100, 1);
+        assert_eq!(rig.phase(1), Phase::Refused { counted: false });
+        assert!(!rig.stage.is_unlocked());
+        assert_eq!(rig.audit.count("\"kind\":\"liveness_failed\""), 1);
+        assert_eq!(
+            rig.notices(|n| matches!(n, VerifyNotice::LivenessFailed { .. })),
+            1
+        );
+        assert_eq!(rig.stage.rate.failures(), 1);
+        assert_eq!(rig.audit.count("\"decision\":\"unlocked\""), 0);
+    }
+
+    #[test]
+    fn a_lockout_is_reported_once_per_track() {
+        let mut rig = Rig::new(None, |u| u.max_failures = 1);
+        rig.stranger();
+        rig.frames(5, 1);
+        rig.owner();
+        rig.frames(20, 2);
+        rig.frames(20, 3);
+        assert!(!rig.stage.is_unlocked());
+        let reported = |t: u64| {
+            rig.notices(
+                |n| matches!(n, VerifyNotice::LockedOut { track, .. } if *track == TrackId(t)),
+            )
+        };
+        assert_eq!((reported(2), reported(3)), (1, 1));
+        assert_eq!(rig.audit.count("lockout after failed attempts"), 2);
+        assert!(matches!(
+            rig.phase(3),
+            Phase::Owner {
+                lockout_reported: true,
+                counted: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_owner_unlocks_once_per_track() {
+        let mut rig = Rig::new(None, |u| u.relock_s = 0.2);
+        rig.owner();
+        rig.frames(30, 1);
+        assert_eq!(rig.phase(1), Phase::Done { counted: false });
+        assert_eq!(rig.audit.count("\"kind\":\"unlock\""), 1);
+        assert_eq!(rig.audit.count("relock time reached"), 1);
+        assert!(!rig.stage.is_unlocked(), "relocked, and track 1 is done");
+        rig.frames(5, 2);
+        assert!(rig.stage.is_unlocked(), "a new track of the owner unlocks");
+        assert_eq!(rig.audit.count("\"decision\":\"unlocked\""), 2);
+        assert_eq!(rig.audit.count("live owner: unlocking"), 2);
     }
 }
