@@ -76,6 +76,22 @@ impl Consumer<Update> for VerifyStage {
         out.push(Update::Verify(analysis.stamp(), verdict));
         Ok(())
     }
+
+    fn source_event(
+        &mut self,
+        event: &SourceEvent,
+        stamp: Stamp,
+        out: &mut Vec<Update>,
+    ) -> StageResult<()> {
+        // A lost source locks at once; nothing to do when it returns.
+        if let SourceEvent::Lost { reason, .. } = event {
+            out.push(Update::Verify(
+                stamp,
+                self.source_lost(stamp.media_time, reason),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Consumer<Update> for EmotionStage {

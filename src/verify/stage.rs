@@ -208,6 +208,21 @@ impl VerifyStage {
         notices.push(VerifyNotice::Locked { reason });
     }
 
+    /// The source was lost: nobody can be seen any more, so the device locks
+    /// at once (fail closed) and every track's state is dropped; when frames
+    /// flow again verification starts afresh.
+    pub fn source_lost(&mut self, now: Duration, reason: &str) -> VerifyVerdict {
+        let mut notices = std::mem::take(&mut self.startup_notices);
+        self.lock(now, &format!("source lost: {reason}"), &mut notices);
+        self.tracks.clear();
+        self.prev_thumb = None;
+        VerifyVerdict {
+            faces: Vec::new(),
+            unlocked: self.unlock.state().is_unlocked(),
+            notices,
+        }
+    }
+
     /// One analysed frame: end tracks, relock when due, then one step per face.
     pub fn process_analysis(&mut self, analysis: &Analysis) -> VerifyVerdict {
         let now = analysis.frame.media_time;
@@ -705,6 +720,28 @@ mod tests {
         fn notices(&self, f: impl Fn(&VerifyNotice) -> bool) -> usize {
             self.notices.iter().filter(|n| f(n)).count()
         }
+    }
+
+    #[test]
+    fn a_lost_source_locks_at_once_and_verification_starts_afresh() {
+        let mut rig = Rig::new(None, |u| u.relock_s = 600.0);
+        rig.owner();
+        rig.frames(10, 1);
+        assert!(rig.stage.is_unlocked());
+        let verdict = rig
+            .stage
+            .source_lost(Duration::from_secs(1), "camera unplugged");
+        assert!(!verdict.unlocked);
+        assert!(verdict.notices.iter().any(
+            |n| matches!(n, VerifyNotice::Locked { reason } if reason.contains("camera unplugged"))
+        ));
+        assert_eq!(rig.audit.count("source lost: camera unplugged"), 1);
+        assert!(rig.stage.tracks.is_empty());
+        // Locked and nothing to lock again: a second loss writes no record.
+        let again = rig
+            .stage
+            .source_lost(Duration::from_secs(2), "camera unplugged");
+        assert!(again.notices.is_empty());
     }
 
     #[test]
