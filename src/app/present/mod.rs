@@ -57,6 +57,9 @@ impl Present {
     /// Adds an outlet: it gets every event and every device-state change.
     pub fn add_outlet(&mut self, outlet: Box<dyn Outlet>) {
         self.outlets.push(outlet);
+        // Every outlet starts with the current state (published before `online`).
+        self.last_state = None;
+        self.publish_state();
     }
 
     /// Closes every outlet (delivering what each can within its grace

@@ -73,7 +73,9 @@ pub fn describe(e: &ConnectionError, broker: &BrokerUrl) -> (FailureKind, String
             ),
             ConnectReturnCode::NotAuthorized => (
                 FailureKind::Auth,
-                format!("the broker at {at} says this client is not authorized"),
+                format!(
+                    "the broker at {at} refused the login: not authorized (wrong user name or password?)"
+                ),
             ),
             other => (
                 FailureKind::Auth,

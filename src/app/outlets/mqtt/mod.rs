@@ -311,7 +311,7 @@ impl Outlet for MqttOutlet {
         if r.spool_dropped + r.torn + queue_dropped > 0 {
             log::warn!("{line}");
         } else {
-            log::info!("{line}");
+            log::debug!("{line}");
         }
         Some(line)
     }
