@@ -5,11 +5,13 @@
 #   libx11-dev libxkbcommon-dev libxcursor-dev libxrandr-dev libxi-dev  window support
 #   ffmpeg              video:PATH sources (ffmpeg/ffprobe child processes)
 #   xvfb                window tests on machines without a display
+#   mosquitto mosquitto-clients openssl  MQTT tests (a real broker, a test CA)
 # Idempotent: packages already present are skipped. Uses sudo when not root.
 set -euo pipefail
 
 PACKAGES=(libclang-dev clang pkg-config g++ libx11-dev libxkbcommon-dev libxcursor-dev
-  libxrandr-dev libxi-dev ffmpeg xvfb ca-certificates curl)
+  libxrandr-dev libxi-dev ffmpeg xvfb ca-certificates curl
+  mosquitto mosquitto-clients openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
