@@ -37,6 +37,8 @@ pub enum Command {
     Enroll(commands::enroll::EnrollArgs),
     /// Measure a stage's accuracy on a development set (detect, verify, ...).
     Eval(commands::eval::EvalArgs),
+    /// MQTT tools: `vigil mqtt check` connects with the config and reports.
+    Mqtt(commands::mqtt::MqttArgs),
 }
 
 /// Loads the config and runs the command.
@@ -53,5 +55,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => commands::bench::run(config, args),
         Command::Enroll(args) => commands::enroll::run(config, args),
         Command::Eval(args) => commands::eval::run(config, args),
+        Command::Mqtt(args) => commands::mqtt::run(config, args),
     }
 }

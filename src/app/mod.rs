@@ -1,8 +1,8 @@
 //! Layer 4, app: everything that knows the whole program. The aggregate
 //! [`config::Config`] and its search path, the state directory ([`paths`]),
 //! the [`update::Update`] messages with the consumer impls for the stages, the
-//! run assembly ([`build`], [`front`]), the presenters and outlets
-//! ([`present`]) and every subcommand ([`commands`]), with the command line
+//! run assembly ([`build`], [`front`]), the presenters ([`present`]), the
+//! outlets ([`outlets`]: MQTT) and every subcommand ([`commands`]), with the command line
 //! ([`cli`]).
 //!
 //! May use every layer below (core, models, capture, pipeline, the stages);
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod front;
+pub mod outlets;
 pub mod paths;
 pub mod present;
 pub mod update;

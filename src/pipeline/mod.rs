@@ -27,6 +27,7 @@ pub mod edge;
 pub mod error;
 pub mod message;
 pub mod stats;
+pub mod worker;
 
 pub use config::{PipelineConfig, ReplayPolicy};
 pub use error::{BoxError, PipelineError, StageError};

@@ -13,6 +13,7 @@ mod emotion_eval;
 mod emotion_overlay;
 mod emotion_stage;
 mod layers;
+mod mqtt;
 mod pipeline;
 mod scene_eval;
 mod scene_head;

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod enroll;
 pub mod eval;
 pub mod models;
+pub mod mqtt;
 pub mod run;
 
 use std::fmt;

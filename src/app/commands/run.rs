@@ -9,6 +9,8 @@ use clap::Args;
 
 use crate::app::build::build_pipeline;
 use crate::app::config::Config;
+use crate::app::outlets::mqtt::MqttOutlet;
+use crate::app::paths;
 use crate::app::present::{EventWriter, OverlayWindow, Present};
 use crate::capture::SourceSpec;
 
@@ -85,16 +87,26 @@ pub fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         config.present.window_scale as usize,
     );
 
+    if config.mqtt.enabled() {
+        let state_dir = paths::state_dir(config.verify.state_dir.as_deref())?;
+        let outlet = MqttOutlet::open(&config.mqtt, &state_dir)?;
+        present.add_outlet(Box::new(outlet));
+    }
+
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
         ctrlc::set_handler(move || stop.store(true, Ordering::Release))
             .context("cannot install the Ctrl-C handler")?;
     }
-    let summary = pipeline
-        .run(&mut present, &options, stop)
-        .with_context(|| format!("run on {spec} failed"))?;
+    let result = pipeline.run(&mut present, &options, stop);
+    // Outlets are closed also when the run failed: `offline`, spool synced.
+    let reports = present.close_outlets();
+    let summary = result.with_context(|| format!("run on {spec} failed"))?;
     eprintln!("{}", summary.to_text());
+    for r in reports {
+        eprintln!("{r}");
+    }
     Ok(())
 }
 

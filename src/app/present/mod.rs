@@ -2,6 +2,7 @@
 
 pub mod canvas;
 pub mod config;
+pub mod device_state;
 pub mod error;
 pub mod events;
 pub mod label;
@@ -9,12 +10,14 @@ pub mod overlay;
 pub mod state;
 pub mod window;
 
+use crate::app::outlets::Outlet;
 use crate::app::update::Update;
 use crate::pipeline::stats::RunSummary;
 use crate::pipeline::{Flow, LiveView, Presenter, StageResult};
 
 pub use canvas::Canvas;
 pub use config::PresentConfig;
+pub use device_state::DeviceState;
 pub use error::PresentError;
 pub use events::{Event, EventWriter};
 pub use state::PresentState;
@@ -28,6 +31,9 @@ pub struct Present {
     frame_events: bool,
     window: Option<OverlayWindow>,
     scale: usize,
+    outlets: Vec<Box<dyn Outlet>>,
+    /// The device state last handed to the outlets.
+    last_state: Option<DeviceState>,
 }
 
 impl Present {
@@ -43,7 +49,42 @@ impl Present {
             frame_events,
             window,
             scale,
+            outlets: Vec::new(),
+            last_state: None,
         }
+    }
+
+    /// Adds an outlet: it gets every event and every device-state change.
+    pub fn add_outlet(&mut self, outlet: Box<dyn Outlet>) {
+        self.outlets.push(outlet);
+        // Every outlet starts with the current state (published before `online`).
+        self.last_state = None;
+        self.publish_state();
+    }
+
+    /// Closes every outlet (delivering what each can within its grace
+    /// period) and returns their one-line reports.
+    pub fn close_outlets(&mut self) -> Vec<String> {
+        self.outlets.iter_mut().filter_map(|o| o.close()).collect()
+    }
+
+    /// Hands the state to the outlets when it changed (time stamp aside).
+    fn publish_state(&mut self) {
+        if self.outlets.is_empty() {
+            return;
+        }
+        let state = DeviceState::from_present(&self.state, String::new());
+        if self.last_state.as_ref().is_some_and(|s| s.same_as(&state)) {
+            return;
+        }
+        let stamped = DeviceState {
+            ts: crate::app::outlets::clock::now_rfc3339(),
+            ..state
+        };
+        for o in &mut self.outlets {
+            o.state(&stamped);
+        }
+        self.last_state = Some(stamped);
     }
 
     pub fn state(&self) -> &PresentState {
@@ -66,6 +107,12 @@ impl Presenter<Update> for Present {
                 w.write(ev)?;
             }
         }
+        for o in &mut self.outlets {
+            for ev in &changes {
+                o.event(ev);
+            }
+        }
+        self.publish_state();
         if is_frame || matches!(update, Update::Source(..)) {
             if let Some(window) = self.window.as_mut() {
                 if let Some(canvas) = overlay::render(&self.state, live, self.scale) {
@@ -84,10 +131,14 @@ impl Presenter<Update> for Present {
     }
 
     fn finish(&mut self, summary: &RunSummary) -> StageResult<()> {
+        let event = Event::Summary {
+            summary: summary.clone(),
+        };
+        for o in &mut self.outlets {
+            o.event(&event);
+        }
         if let Some(w) = self.events.as_mut() {
-            w.write(&Event::Summary {
-                summary: summary.clone(),
-            })?;
+            w.write(&event)?;
         }
         Ok(())
     }

@@ -25,6 +25,11 @@ pub struct PresentState {
     pub alerts: BTreeMap<AlertKind, Alert>,
     /// Why the live source is lost, while it is.
     pub source_lost: Option<String>,
+    /// Media time until which the unlock rate limit holds everyone locked out
+    /// (from the latest `locked_out` notice).
+    pub lockout_until: Option<std::time::Duration>,
+    /// Media time of the latest update.
+    pub media_time: std::time::Duration,
 }
 
 impl PresentState {
@@ -33,6 +38,7 @@ impl PresentState {
         let stamp = update.stamp();
         let (seq, media_time_s) = (stamp.seq, stamp.media_time.as_secs_f64());
         let mut events = Vec::new();
+        self.media_time = self.media_time.max(stamp.media_time);
         match update {
             Update::Faces(analysis) => {
                 for track in &analysis.ended {
@@ -66,6 +72,13 @@ impl PresentState {
             }
             Update::Verify(_, verdict) => {
                 for notice in &verdict.notices {
+                    if let crate::verify::report::VerifyNotice::LockedOut { remaining_s, .. } =
+                        notice
+                    {
+                        let remaining = std::time::Duration::try_from_secs_f64(*remaining_s)
+                            .unwrap_or_default();
+                        self.lockout_until = Some(stamp.media_time + remaining);
+                    }
                     events.push(Event::Verify {
                         seq,
                         media_time_s,
