@@ -44,6 +44,7 @@ pub struct Config {
     pub emotion: crate::emotion::EmotionConfig,
     pub monitor: crate::emotion::MonitorConfig,
     pub mqtt: super::outlets::mqtt::MqttConfig,
+    pub http: super::outlets::http::HttpConfig,
 }
 
 impl Config {
@@ -125,6 +126,7 @@ impl Config {
         self.emotion.validate()?;
         self.monitor.validate()?;
         self.mqtt.validate()?;
+        self.http.validate()?;
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub mod front;
 pub mod outlets;
 pub mod paths;
 pub mod present;
+pub mod secrets;
 pub mod update;
 
 pub use build::{build_pipeline, face_finder, models_dir};

@@ -9,6 +9,7 @@ use clap::Args;
 
 use crate::app::build::build_pipeline;
 use crate::app::config::Config;
+use crate::app::outlets::http::HttpOutlet;
 use crate::app::outlets::mqtt::MqttOutlet;
 use crate::app::paths;
 use crate::app::present::{EventWriter, OverlayWindow, Present};
@@ -32,6 +33,9 @@ pub struct RunArgs {
     /// Pace replays at their native FPS (frames are then dropped like a camera's).
     #[arg(long)]
     pub realtime: bool,
+    /// Serve the live view and API on ADDR:PORT (http.bind), e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
     /// Start replays again at their end (capture.loop).
     #[arg(long = "loop")]
     pub loop_replay: bool,
@@ -54,6 +58,9 @@ impl RunArgs {
         }
         if self.realtime {
             config.capture.realtime = true;
+        }
+        if let Some(bind) = &self.http {
+            config.http.bind = bind.clone();
         }
         if self.loop_replay {
             config.capture.loop_replay = true;
@@ -87,9 +94,15 @@ pub fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         config.present.window_scale as usize,
     );
 
+    let mut spool_gauge = None;
     if config.mqtt.enabled() {
         let state_dir = paths::state_dir(config.verify.state_dir.as_deref())?;
         let outlet = MqttOutlet::open(&config.mqtt, &state_dir)?;
+        spool_gauge = Some(outlet.spool_gauge());
+        present.add_outlet(Box::new(outlet));
+    }
+    if config.http.enabled() {
+        let outlet = HttpOutlet::start(&config.http, spool_gauge)?;
         present.add_outlet(Box::new(outlet));
     }
 

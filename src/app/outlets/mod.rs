@@ -3,9 +3,13 @@
 //! it hands its work to a background worker ([`crate::pipeline::worker`]).
 
 pub mod clock;
+pub mod http;
 pub mod mqtt;
 
-use super::present::{DeviceState, Event};
+use std::time::Instant;
+
+use super::present::{Canvas, DeviceState, Event};
+use crate::pipeline::LiveView;
 
 /// Receives every event and every change of the device state.
 pub trait Outlet {
@@ -14,6 +18,15 @@ pub trait Outlet {
     fn event(&mut self, event: &Event);
     /// The device state changed (compared without its time stamp).
     fn state(&mut self, state: &DeviceState);
+    /// Whether the outlet wants the overlay of the current frame (the
+    /// presenter draws it once for the window and every outlet that asks).
+    fn wants_frame(&self) -> bool {
+        false
+    }
+    /// The overlay as drawn, of the frame captured at `captured`.
+    fn frame(&mut self, _canvas: &Canvas, _captured: Instant) {}
+    /// The pipeline's live counters (about twice a second).
+    fn live(&mut self, _live: &LiveView) {}
     /// The run is over: deliver what can be delivered within the outlet's
     /// grace period, then stop. Returns a one-line report for the run's end.
     fn close(&mut self) -> Option<String>;

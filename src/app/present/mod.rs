@@ -10,6 +10,8 @@ pub mod overlay;
 pub mod state;
 pub mod window;
 
+use std::time::{Duration, Instant};
+
 use crate::app::outlets::Outlet;
 use crate::app::update::Update;
 use crate::pipeline::stats::RunSummary;
@@ -32,9 +34,14 @@ pub struct Present {
     window: Option<OverlayWindow>,
     scale: usize,
     outlets: Vec<Box<dyn Outlet>>,
+    /// When the outlets last got the live counters.
+    last_live: Option<Instant>,
     /// The device state last handed to the outlets.
     last_state: Option<DeviceState>,
 }
+
+/// How often the outlets get the pipeline's live counters.
+pub const LIVE_EVERY: Duration = Duration::from_millis(500);
 
 impl Present {
     pub fn new(
@@ -50,6 +57,7 @@ impl Present {
             window,
             scale,
             outlets: Vec::new(),
+            last_live: None,
             last_state: None,
         }
     }
@@ -96,28 +104,45 @@ impl Presenter<Update> for Present {
     fn present(&mut self, update: &Update, live: &LiveView) -> StageResult<Flow> {
         let changes = self.state.apply(update);
         let is_frame = matches!(update, Update::Faces(_));
+        let write_frames = self.events.is_some() && self.frame_events;
+        let frame_event = if is_frame && (write_frames || !self.outlets.is_empty()) {
+            let latency = update.stamp().captured.elapsed().as_secs_f64() * 1e3;
+            self.state.frame_event(latency)
+        } else {
+            None
+        };
         if let Some(w) = self.events.as_mut() {
-            if is_frame && self.frame_events {
-                let latency = update.stamp().captured.elapsed().as_secs_f64() * 1e3;
-                if let Some(ev) = self.state.frame_event(latency) {
-                    w.write(&ev)?;
-                }
+            if let Some(ev) = frame_event.as_ref().filter(|_| write_frames) {
+                w.write(ev)?;
             }
             for ev in &changes {
                 w.write(ev)?;
             }
         }
         for o in &mut self.outlets {
-            for ev in &changes {
+            for ev in frame_event.iter().chain(&changes) {
                 o.event(ev);
             }
         }
         self.publish_state();
+        if is_frame && self.last_live.is_none_or(|t| t.elapsed() >= LIVE_EVERY) {
+            self.last_live = Some(Instant::now());
+            for o in &mut self.outlets {
+                o.live(live);
+            }
+        }
         if is_frame || matches!(update, Update::Source(..)) {
-            if let Some(window) = self.window.as_mut() {
+            let outlets_want = self.outlets.iter().any(|o| o.wants_frame());
+            if self.window.is_some() || outlets_want {
                 if let Some(canvas) = overlay::render(&self.state, live, self.scale) {
-                    if !window.show(&canvas)? {
-                        return Ok(Flow::Stop);
+                    let captured = update.stamp().captured;
+                    for o in self.outlets.iter_mut().filter(|o| o.wants_frame()) {
+                        o.frame(&canvas, captured);
+                    }
+                    if let Some(window) = self.window.as_mut() {
+                        if !window.show(&canvas)? {
+                            return Ok(Flow::Stop);
+                        }
                     }
                 }
             }

@@ -47,8 +47,8 @@ impl LiveFrame {
         let img = if width == self.image.width() {
             None
         } else {
-            let h = ((self.image.height() as u64 * width as u64) / self.image.width() as u64)
-                .max(1) as u32;
+            let h = ((self.image.height() as u64 * width as u64) / self.image.width() as u64).max(1)
+                as u32;
             Some(image::imageops::resize(
                 &self.image,
                 width,
@@ -314,10 +314,7 @@ impl Hub {
         }
         match *lock(&self.last_frame) {
             Some(t) if t.elapsed() < HEALTH_STALE => Ok(()),
-            Some(t) => Err(format!(
-                "no frame for {:.1} s",
-                t.elapsed().as_secs_f64()
-            )),
+            Some(t) => Err(format!("no frame for {:.1} s", t.elapsed().as_secs_f64())),
             None => Err("no frame yet".into()),
         }
     }
@@ -390,7 +387,9 @@ mod tests {
         let all = hub.events_after(0, Duration::ZERO);
         assert_eq!(all.len(), RECENT_EVENTS);
         assert_eq!(all[0].0, 11);
-        assert!(hub.events_after(hub.last_event_id(), Duration::ZERO).is_empty());
+        assert!(hub
+            .events_after(hub.last_event_id(), Duration::ZERO)
+            .is_empty());
     }
 
     #[test]

@@ -85,12 +85,13 @@ impl HttpOutlet {
             stream_fps: config.stream_fps,
             stream_width: config.stream_width,
         };
-        let server = Server::start(addr, ctx, config.max_connections as usize).map_err(|source| {
-            HttpError::Bind {
-                addr: addr.to_string(),
-                source,
-            }
-        })?;
+        let server =
+            Server::start(addr, ctx, config.max_connections as usize).map_err(|source| {
+                HttpError::Bind {
+                    addr: addr.to_string(),
+                    source,
+                }
+            })?;
         Ok(Self {
             hub,
             server,
@@ -115,9 +116,10 @@ impl HttpOutlet {
                 VerifyNotice::LivenessFailed { .. } | VerifyNotice::UnlockFailed { .. } => {
                     c.failed_attempts.fetch_add(1, Relaxed);
                 }
-                VerifyNotice::Identity { identity, .. }
-                    if matches!(identity, crate::verify::decision::Identity::Unknown) =>
-                {
+                VerifyNotice::Identity {
+                    identity: crate::verify::decision::Identity::Unknown,
+                    ..
+                } => {
                     c.failed_attempts.fetch_add(1, Relaxed);
                 }
                 VerifyNotice::LockedOut { .. } => {
@@ -135,7 +137,9 @@ impl HttpOutlet {
 
 /// The `event` tag of a serialised event.
 fn kind_of(json: &serde_json::Value) -> &str {
-    json.get("event").and_then(|v| v.as_str()).unwrap_or("event")
+    json.get("event")
+        .and_then(|v| v.as_str())
+        .unwrap_or("event")
 }
 
 impl Outlet for HttpOutlet {
@@ -190,6 +194,9 @@ impl Outlet for HttpOutlet {
 
     fn close(&mut self) -> Option<String> {
         self.server.stop();
-        Some(format!("http: served on {} until the end of the run", self.addr()))
+        Some(format!(
+            "http: served on {} until the end of the run",
+            self.addr()
+        ))
     }
 }

@@ -132,7 +132,9 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize, usize)>, HttpErr
                 .map_err(|_| HttpError::Malformed("bad content-length".into()))?;
         }
         if name == "transfer-encoding" {
-            return Err(HttpError::Malformed("transfer-encoding is not accepted".into()));
+            return Err(HttpError::Malformed(
+                "transfer-encoding is not accepted".into(),
+            ));
         }
         out_headers.push((name, value));
     }
@@ -241,9 +243,10 @@ mod tests {
 
     #[test]
     fn a_plain_get_with_a_query() {
-        let (r, n, body) = parse(b"GET /api/stream.mjpeg?fps=5&width=320 HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let (r, n, body) =
+            parse(b"GET /api/stream.mjpeg?fps=5&width=320 HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap()
+                .unwrap();
         assert_eq!(r.method, Method::Get);
         assert_eq!(r.path, "/api/stream.mjpeg");
         assert_eq!(r.param("fps"), Some("5"));
@@ -309,10 +312,13 @@ mod tests {
         assert_eq!(percent_decode("a%20b"), "a b");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(parse_query("name=Jo+Ann&frames=20"), vec![
-            ("name".to_string(), "Jo Ann".to_string()),
-            ("frames".to_string(), "20".to_string())
-        ]);
+        assert_eq!(
+            parse_query("name=Jo+Ann&frames=20"),
+            vec![
+                ("name".to_string(), "Jo Ann".to_string()),
+                ("frames".to_string(), "20".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -51,7 +51,13 @@ pub fn serve(request: &Request, stream: &mut TcpStream, ctx: &ServerCtx) {
         return;
     }
     if request.method != Method::Get {
-        let _ = respond(stream, 405, "text/plain", b"method not allowed\n", &[("Allow", "GET")]);
+        let _ = respond(
+            stream,
+            405,
+            "text/plain",
+            b"method not allowed\n",
+            &[("Allow", "GET")],
+        );
         return;
     }
     let hub = &ctx.hub;
@@ -187,7 +193,9 @@ fn snapshot(
 }
 
 fn events(request: &Request, stream: &mut TcpStream, hub: &Arc<Hub>) -> std::io::Result<()> {
-    let with_frames = request.param("frames").is_some_and(|v| v == "1" || v == "true");
+    let with_frames = request
+        .param("frames")
+        .is_some_and(|v| v == "1" || v == "true");
     let _frames = with_frames.then(|| hub.listen_frames());
     write!(
         stream,

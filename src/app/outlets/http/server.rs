@@ -113,7 +113,13 @@ fn accept_loop(
         if active.fetch_add(1, Ordering::AcqRel) >= max_connections {
             active.fetch_sub(1, Ordering::AcqRel);
             let mut stream = stream;
-            let _ = respond(&mut stream, 503, "text/plain", b"too many connections\n", &[]);
+            let _ = respond(
+                &mut stream,
+                503,
+                "text/plain",
+                b"too many connections\n",
+                &[],
+            );
             continue;
         }
         let (ctx, active2) = (ctx.clone(), active.clone());
@@ -258,7 +264,10 @@ mod tests {
     #[test]
     fn the_token_is_needed_everywhere_but_health() {
         let t = Some("s3cret");
-        assert_eq!(authorise(&req("GET /api/state HTTP/1.1\r\n\r\n"), t), Err(401));
+        assert_eq!(
+            authorise(&req("GET /api/state HTTP/1.1\r\n\r\n"), t),
+            Err(401)
+        );
         assert_eq!(authorise(&req("GET /healthz HTTP/1.1\r\n\r\n"), t), Ok(()));
         let bearer = "GET /api/state HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n";
         assert_eq!(authorise(&req(bearer), t), Ok(()));

@@ -114,25 +114,10 @@ fn describe_io(io: &std::io::Error, at: &str) -> (FailureKind, String) {
 
 /// Reads the password file, refusing one that group or others can read.
 pub fn read_password(path: &Path) -> Result<String, MqttError> {
-    use std::os::unix::fs::PermissionsExt;
-    let bad = |message: String| {
-        MqttError::Config(crate::core::check::ConfigError::invalid(
-            "mqtt.password_file",
-            message,
-        ))
-    };
-    let meta =
-        std::fs::metadata(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(bad(format!(
-            "{} has mode {mode:04o}: it must be readable by its owner only (chmod 600)",
-            path.display()
-        )));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-    Ok(text.trim_end_matches(['\n', '\r']).to_string())
+    Ok(crate::app::secrets::read_secret(
+        path,
+        "mqtt.password_file",
+    )?)
 }
 
 /// The TLS client configuration: ring, the CA file or the system's roots.

@@ -262,6 +262,11 @@ impl MqttOutlet {
         })
     }
 
+    /// The spool's size in bytes, kept current by the publisher.
+    pub fn spool_gauge(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.shared.spool_bytes.clone()
+    }
+
     fn queue(&self, msg: Msg) {
         if let Err(WorkerSendError::Full) = self.tx.try_send(msg) {
             if self.tx.dropped() == 1 {

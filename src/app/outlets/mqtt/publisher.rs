@@ -85,6 +85,8 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// The last `Down` generation the publisher has handled.
     pub seen_generation: AtomicU64,
+    /// Bytes in the spool (a gauge for `/metrics`).
+    pub spool_bytes: Arc<AtomicU64>,
 }
 
 /// What a publish was for.
@@ -236,6 +238,9 @@ impl Publisher {
     }
 
     fn housekeeping(&mut self) {
+        self.shared
+            .spool_bytes
+            .store(self.spool.total_bytes(), Ordering::Relaxed);
         if let Err(e) = self.spool.sync_if_due() {
             log::warn!("{e}");
         }
