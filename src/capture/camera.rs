@@ -1,8 +1,12 @@
 //! `camera[:INDEX]`: a V4L2 camera through nokhwa.
 //!
-//! The camera is asked for the supported format closest to the configured
-//! resolution and frame rate; if it cannot be opened, the error lists what it
-//! offers. A camera that stops delivering frames ends the run with an error.
+//! Vigil negotiates the format itself: it lists what the camera offers,
+//! scores each offer against the configured size and rate
+//! ([`super::formats::choose`]: MJPEG preferred, then YUYV, NV12, RGB, BGR,
+//! GREY), asks for the winner exactly and decodes its frames itself. If the
+//! camera cannot be opened, the error lists what it offers. An undecodable
+//! frame is skipped (counted); a camera that stops delivering frames, or
+//! sends [`MAX_CONSECUTIVE_BAD_FRAMES`] bad ones in a row, is an error.
 
 use super::{CaptureError, FrameSource};
 #[cfg(feature = "camera")]
@@ -12,15 +16,49 @@ use crate::capture::CaptureConfig;
 mod imp {
     use std::time::Instant;
 
-    use nokhwa::pixel_format::RgbFormat;
     use nokhwa::utils::{
         ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType,
         Resolution,
     };
     use nokhwa::Camera;
 
-    use super::{CameraConfigView, CaptureError};
+    use super::{CameraConfigView, CaptureError, MAX_CONSECUTIVE_BAD_FRAMES};
+    use crate::capture::formats::{self, FormatOffer, PixelFormat, Wanted};
     use crate::core::frame::Frame;
+
+    /// Every frame format nokhwa knows: Vigil decodes them all itself.
+    const ALL_FORMATS: [FrameFormat; 6] = [
+        FrameFormat::MJPEG,
+        FrameFormat::YUYV,
+        FrameFormat::NV12,
+        FrameFormat::RAWRGB,
+        FrameFormat::RAWBGR,
+        FrameFormat::GRAY,
+    ];
+
+    fn pixel_format(f: FrameFormat) -> PixelFormat {
+        match f {
+            FrameFormat::MJPEG => PixelFormat::Mjpeg,
+            FrameFormat::YUYV => PixelFormat::Yuyv,
+            FrameFormat::NV12 => PixelFormat::Nv12,
+            FrameFormat::RAWRGB => PixelFormat::Rgb,
+            FrameFormat::RAWBGR => PixelFormat::Bgr,
+            FrameFormat::GRAY => PixelFormat::Grey,
+        }
+    }
+
+    fn frame_format(f: PixelFormat) -> Option<FrameFormat> {
+        ALL_FORMATS.into_iter().find(|&ff| pixel_format(ff) == f)
+    }
+
+    fn offer(f: &CameraFormat) -> FormatOffer {
+        FormatOffer::new(
+            f.width(),
+            f.height(),
+            f.frame_rate(),
+            pixel_format(f.format()),
+        )
+    }
 
     pub struct Inner {
         camera: Camera,
@@ -29,21 +67,8 @@ mod imp {
         seq: u64,
         description: String,
         fps: u32,
-    }
-
-    fn list_formats(index: u32) -> String {
-        let req = RequestedFormat::new::<RgbFormat>(RequestedFormatType::None);
-        match Camera::new(CameraIndex::Index(index), req) {
-            Ok(mut cam) => match cam.compatible_camera_formats() {
-                Ok(formats) if !formats.is_empty() => {
-                    let list: Vec<String> = formats.iter().map(|f| f.to_string()).collect();
-                    format!("; the camera offers: {}", list.join(", "))
-                }
-                Ok(_) => "; the camera reports no formats".into(),
-                Err(e) => format!("; its formats could not be listed: {e}"),
-            },
-            Err(_) => String::new(),
-        }
+        skipped: u64,
+        bad_in_a_row: u32,
     }
 
     pub fn open(index: u32, cfg: CameraConfigView) -> Result<Inner, CaptureError> {
@@ -56,22 +81,66 @@ mod imp {
                     .into(),
             });
         }
-        let wanted = CameraFormat::new(
-            Resolution::new(cfg.width, cfg.height),
-            FrameFormat::MJPEG,
-            cfg.fps,
-        );
-        let req = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(wanted));
-        let open_err = |message: String| CaptureError::CameraOpen {
+        let open_err = |message: String, offers: &[FormatOffer]| CaptureError::CameraOpen {
             index,
             message,
-            formats: list_formats(index),
+            formats: if offers.is_empty() {
+                String::new()
+            } else {
+                format!("; the camera offers: {}", formats::list_offers(offers))
+            },
         };
-        let mut camera =
-            Camera::new(CameraIndex::Index(index), req).map_err(|e| open_err(e.to_string()))?;
-        camera.open_stream().map_err(|e| open_err(e.to_string()))?;
+        // Open without constraining the format (the first one offered that
+        // Vigil decodes), to list the offers; then ask for the best exactly.
+        let any = RequestedFormat::with_formats(RequestedFormatType::None, &ALL_FORMATS);
+        let mut camera = Camera::new(CameraIndex::Index(index), any).map_err(|e| {
+            open_err(
+                format!("{e} (does it offer any of MJPEG, YUYV, NV12, RGB3, BGR3, GREY?)"),
+                &[],
+            )
+        })?;
+        let offers: Vec<FormatOffer> = camera
+            .compatible_camera_formats()
+            .map_err(|e| open_err(format!("cannot list its formats: {e}"), &[]))?
+            .iter()
+            .map(offer)
+            .collect();
+        let wanted = Wanted {
+            width: cfg.width,
+            height: cfg.height,
+            fps: cfg.fps,
+        };
+        let best = formats::choose(&offers, &wanted).ok_or_else(|| {
+            open_err(
+                "it offers no format Vigil can decode (MJPEG, YUYV, NV12, RGB3, BGR3, GREY)".into(),
+                &offers,
+            )
+        })?;
+        let exact = frame_format(best.format)
+            .map(|ff| CameraFormat::new(Resolution::new(best.width, best.height), ff, best.fps))
+            .ok_or_else(|| open_err(format!("internal: no V4L2 format for {best}"), &offers))?;
+        camera
+            .set_camera_requset(RequestedFormat::with_formats(
+                RequestedFormatType::Exact(exact),
+                &ALL_FORMATS,
+            ))
+            .map_err(|e| open_err(format!("cannot set {best}: {e}"), &offers))?;
+        log::info!(
+            "camera {index}: negotiated {best} (wanted {}x{}@{}; offered: {})",
+            cfg.width,
+            cfg.height,
+            cfg.fps,
+            formats::list_offers(&offers)
+        );
+        camera
+            .open_stream()
+            .map_err(|e| open_err(e.to_string(), &offers))?;
         let format = camera.camera_format();
-        let description = format!("camera {index}: {} ({format})", camera.info().human_name());
+        let description = format!(
+            "camera {index}: {} ({})",
+            camera.info().human_name(),
+            offer(&format)
+        );
         log::info!("opened {description}");
         Ok(Inner {
             camera,
@@ -80,25 +149,43 @@ mod imp {
             seq: 0,
             description,
             fps: format.frame_rate(),
+            skipped: 0,
+            bad_in_a_row: 0,
         })
     }
 
     impl Inner {
         pub fn next_frame(&mut self) -> Result<Option<Frame>, CaptureError> {
-            let lost = |message: String| CaptureError::CameraLost {
-                index: self.index,
-                message,
-            };
-            let buffer = self.camera.frame().map_err(|e| lost(e.to_string()))?;
-            let decoded = buffer
-                .decode_image::<RgbFormat>()
-                .map_err(|e| lost(format!("undecodable frame: {e}")))?;
-            let (w, h) = (decoded.width(), decoded.height());
-            let image = image::RgbImage::from_raw(w, h, decoded.into_raw())
-                .ok_or_else(|| lost("frame buffer size mismatch".into()))?;
-            let frame = Frame::new(self.seq, self.started.elapsed(), image);
-            self.seq += 1;
-            Ok(Some(frame))
+            loop {
+                let buffer = self.camera.frame().map_err(|e| CaptureError::CameraLost {
+                    index: self.index,
+                    message: e.to_string(),
+                })?;
+                let res = buffer.resolution();
+                let format = pixel_format(buffer.source_frame_format());
+                match formats::decode(format, res.width(), res.height(), buffer.buffer()) {
+                    Ok(image) => {
+                        self.bad_in_a_row = 0;
+                        let frame = Frame::new(self.seq, self.started.elapsed(), image);
+                        self.seq += 1;
+                        return Ok(Some(frame));
+                    }
+                    Err(e) => {
+                        self.skipped += 1;
+                        self.bad_in_a_row += 1;
+                        if self.bad_in_a_row >= MAX_CONSECUTIVE_BAD_FRAMES {
+                            return Err(CaptureError::CameraLost {
+                                index: self.index,
+                                message: format!(
+                                    "{} undecodable frames in a row, the last: {e}",
+                                    self.bad_in_a_row
+                                ),
+                            });
+                        }
+                        log::warn!("camera {}: skipping a frame: {e}", self.index);
+                    }
+                }
+            }
         }
 
         pub fn describe(&self) -> String {
@@ -108,6 +195,10 @@ mod imp {
         pub fn fps(&self) -> f64 {
             self.fps as f64
         }
+
+        pub fn skipped(&self) -> u64 {
+            self.skipped
+        }
     }
 
     impl Drop for Inner {
@@ -116,6 +207,11 @@ mod imp {
         }
     }
 }
+
+/// Undecodable camera frames in a row that end the run (a few corrupt MJPEG
+/// frames are skipped; a camera sending nothing usable is lost).
+#[cfg_attr(not(feature = "camera"), allow(dead_code))]
+pub const MAX_CONSECUTIVE_BAD_FRAMES: u32 = 30;
 
 /// True when at least one camera is attached (and readable by this user).
 pub fn camera_available() -> bool {
@@ -205,5 +301,16 @@ impl FrameSource for CameraSource {
 
     fn is_live(&self) -> bool {
         true
+    }
+
+    fn skipped(&self) -> u64 {
+        #[cfg(feature = "camera")]
+        {
+            self.inner.skipped()
+        }
+        #[cfg(not(feature = "camera"))]
+        {
+            match self._never {}
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::check::{positive, ConfigError};
+use crate::core::check::{in_range, positive, ConfigError};
 
 /// `[capture]`: where frames come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,7 +19,18 @@ pub struct CaptureConfig {
     /// Replays start again at their end (`--loop`).
     #[serde(rename = "loop")]
     pub loop_replay: bool,
+    /// RTSP streams: "tcp" (default: no losses through NAT and Wi-Fi) or "udp".
+    pub rtsp_transport: String,
+    /// Streams: connect and read timeout of ffmpeg, in seconds.
+    pub stream_timeout_s: f64,
+    /// `picam:` program; empty = `rpicam-vid`, else `libcamera-vid`, on PATH.
+    pub picam_program: String,
 }
+
+/// Values of `capture.rtsp_transport`.
+pub const RTSP_TRANSPORTS: [&str; 2] = ["tcp", "udp"];
+/// Longest `capture.stream_timeout_s` (ffmpeg takes microseconds in an int).
+pub const MAX_STREAM_TIMEOUT_S: f64 = 600.0;
 
 impl Default for CaptureConfig {
     fn default() -> Self {
@@ -32,6 +43,9 @@ impl Default for CaptureConfig {
             replay_fps: 30.0,
             retry_max_s: 1.0,
             loop_replay: false,
+            rtsp_transport: "tcp".into(),
+            stream_timeout_s: 10.0,
+            picam_program: String::new(),
         }
     }
 }
@@ -44,6 +58,47 @@ impl CaptureConfig {
         positive("capture.fps", self.fps as f64)?;
         positive("capture.replay_fps", self.replay_fps)?;
         positive("capture.retry_max_s", self.retry_max_s)?;
+        if !RTSP_TRANSPORTS.contains(&self.rtsp_transport.as_str()) {
+            return Err(ConfigError::invalid(
+                "capture.rtsp_transport",
+                format!("must be \"tcp\" or \"udp\", got {:?}", self.rtsp_transport),
+            ));
+        }
+        in_range(
+            "capture.stream_timeout_s",
+            self.stream_timeout_s,
+            0.1,
+            MAX_STREAM_TIMEOUT_S,
+        )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_stream_keys() {
+        assert!(CaptureConfig::default().validate().is_ok());
+        let udp = CaptureConfig {
+            rtsp_transport: "udp".into(),
+            ..Default::default()
+        };
+        assert!(udp.validate().is_ok());
+        let bad = CaptureConfig {
+            rtsp_transport: "http".into(),
+            ..Default::default()
+        };
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("capture.rtsp_transport"), "{err}");
+        for t in [0.0, -1.0, f64::NAN, 1e9] {
+            let bad = CaptureConfig {
+                stream_timeout_s: t,
+                ..Default::default()
+            };
+            let err = bad.validate().unwrap_err().to_string();
+            assert!(err.contains("capture.stream_timeout_s"), "{err}");
+        }
     }
 }

@@ -1,8 +1,11 @@
-//! `dir:PATH`: the images of a folder, in name order.
+//! `dir:PATH`: the images of a folder, in name order. An image that does not
+//! decode (truncated, not an image) is skipped with a warning and counted
+//! ([`FrameSource::skipped`]); a folder where none decodes is an error.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::formats::jpeg_is_complete;
 use super::{CaptureError, FrameSource};
 use crate::core::frame::Frame;
 
@@ -35,23 +38,23 @@ pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>, CaptureError> {
     Ok(files)
 }
 
-/// Decodes one image file to RGB, with an error naming the file.
+/// Decodes one image file to RGB, with an error naming the file. A truncated
+/// JPEG is an error (the decoder alone would pad it with grey rows).
 pub fn load_rgb(path: &Path) -> Result<image::RgbImage, CaptureError> {
-    let img = image::ImageReader::open(path)
-        .map_err(|e| CaptureError::Image {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?
+    let image_err = |message: String| CaptureError::Image {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| image_err(e.to_string()))?;
+    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
         .with_guessed_format()
-        .map_err(|e| CaptureError::Image {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?
-        .decode()
-        .map_err(|e| CaptureError::Image {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| image_err(e.to_string()))?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(&bytes) {
+        return Err(image_err(
+            "truncated JPEG (no end of image after the last scan)".into(),
+        ));
+    }
+    let img = reader.decode().map_err(|e| image_err(e.to_string()))?;
     Ok(img.into_rgb8())
 }
 
@@ -60,6 +63,9 @@ pub struct DirSource {
     files: Vec<PathBuf>,
     next: usize,
     fps: f64,
+    /// Frames delivered so far (the next frame's `seq`).
+    delivered: u64,
+    skipped: u64,
 }
 
 impl DirSource {
@@ -76,6 +82,8 @@ impl DirSource {
             files,
             next: 0,
             fps,
+            delivered: 0,
+            skipped: 0,
         })
     }
 
@@ -90,14 +98,35 @@ impl DirSource {
 
 impl FrameSource for DirSource {
     fn next_frame(&mut self) -> Result<Option<Frame>, CaptureError> {
-        let Some(path) = self.files.get(self.next) else {
-            return Ok(None);
-        };
-        let image = load_rgb(path)?;
-        let seq = self.next as u64;
-        self.next += 1;
-        let media_time = Duration::from_secs_f64(seq as f64 / self.fps);
-        Ok(Some(Frame::new(seq, media_time, image)))
+        loop {
+            let Some(path) = self.files.get(self.next) else {
+                if self.delivered == 0 {
+                    return Err(CaptureError::DirUndecodable {
+                        path: self.dir.clone(),
+                        skipped: self.skipped,
+                    });
+                }
+                return Ok(None);
+            };
+            self.next += 1;
+            match load_rgb(path) {
+                Ok(image) => {
+                    // Consecutive seq and clock over the images that decode.
+                    let seq = self.delivered;
+                    self.delivered += 1;
+                    let media_time = Duration::from_secs_f64(seq as f64 / self.fps);
+                    return Ok(Some(Frame::new(seq, media_time, image)));
+                }
+                Err(e) => {
+                    self.skipped += 1;
+                    log::warn!("skipping an image: {e}");
+                }
+            }
+        }
+    }
+
+    fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     fn describe(&self) -> String {

@@ -1,13 +1,18 @@
-//! Layer 1, capture: frame sources behind one trait (camera, image folder,
-//! video file, demo clip), with the `[capture]` section. Uses core only;
-//! the pipeline runs a [`FrameSource`] on its capture thread.
+//! Layer 1, capture: frame sources behind one trait (camera, Raspberry Pi
+//! camera, image folder, video file, network stream, demo clip), with the
+//! `[capture]` section. Uses core only; the pipeline runs a [`FrameSource`]
+//! on its capture thread.
 
 mod camera;
+mod child;
 pub mod config;
 mod dir;
+pub mod formats;
 pub mod live;
 mod looping;
 mod pacing;
+mod picam;
+mod url;
 mod video;
 
 use std::fmt;
@@ -22,7 +27,9 @@ pub use camera::CameraSource;
 pub use config::CaptureConfig;
 pub use dir::{list_images, load_rgb, DirSource};
 pub use pacing::Paced;
-pub use video::{probe_video, VideoInfo, VideoSource};
+pub use picam::PicamSource;
+pub use url::{is_stream_url, redact_url, STREAM_SCHEMES};
+pub use video::{probe_video, StreamSource, VideoInfo, VideoSource};
 
 /// Folder of the demo clip, relative to the models directory's parent
 /// (`models/demo` in a checkout, `/usr/share/vigil/models/demo` installed).
@@ -32,7 +39,7 @@ pub const DEMO_FPS: f64 = 30.0;
 
 #[derive(Debug, Error)]
 pub enum CaptureError {
-    #[error("unknown source `{0}`: use auto, camera[:INDEX], dir:PATH, video:PATH or demo")]
+    #[error("unknown source `{0}`: use auto, camera[:INDEX], picam[:INDEX], dir:PATH, video:PATH, a stream URL (rtsp://, rtsps://, http://, https://, tcp://, udp://) or demo")]
     BadSpec(String),
     #[error("camera support is not compiled in (build with the `camera` feature)")]
     CameraDisabled,
@@ -55,10 +62,19 @@ pub enum CaptureError {
     DirEmpty { path: PathBuf },
     #[error("cannot decode image {path}: {message}")]
     Image { path: PathBuf, message: String },
+    #[error("no image in {path} could be decoded ({skipped} skipped; see the warnings above)")]
+    DirUndecodable { path: PathBuf, skipped: u64 },
     #[error("`{tool}` is not installed or not on PATH; it is needed to read video files (Debian: apt-get install ffmpeg)")]
     FfmpegMissing { tool: &'static str },
     #[error("cannot read video {path}: {message}")]
     Video { path: PathBuf, message: String },
+    /// A network stream; `url` is redacted (no credentials).
+    #[error("stream {url}: {message}")]
+    Stream { url: String, message: String },
+    #[error("neither `rpicam-vid` nor `libcamera-vid` is installed or on PATH; they are needed for the Raspberry Pi camera (Raspberry Pi OS: apt-get install rpicam-apps), or set capture.picam_program")]
+    PicamMissing,
+    #[error("Raspberry Pi camera {index}: {message}")]
+    Picam { index: u32, message: String },
 }
 
 /// A source of frames. `next_frame` returns `Ok(None)` at the end of a replay.
@@ -81,7 +97,8 @@ pub trait FrameSource {
             None => Poll::End,
         })
     }
-    /// Images or frames skipped as undecodable so far.
+    /// Frames or images the source skipped as undecodable so far (each one
+    /// was logged with a warning); 0 for sources that never skip.
     fn skipped(&self) -> u64 {
         0
     }
@@ -140,20 +157,25 @@ impl FrameSource for Box<dyn FrameSource> {
     }
 }
 
-/// A parsed `--source` value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed `--source` value. `Debug` and `Display` redact a URL's credentials.
+#[derive(Clone, PartialEq, Eq)]
 pub enum SourceSpec {
     /// The first camera if one is attached, else the demo clip.
     Auto,
     Camera(u32),
+    /// A Raspberry Pi camera module through `rpicam-vid` (`picam[:INDEX]`).
+    Picam(u32),
     Dir(PathBuf),
     Video(PathBuf),
+    /// A network stream read by ffmpeg (`rtsp://...`, or `video:URL`). May
+    /// hold credentials: print it through `Display`, which redacts them.
+    Url(String),
     Demo,
 }
 
 impl SourceSpec {
     pub fn parse(spec: &str) -> Result<Self, CaptureError> {
-        let bad = || CaptureError::BadSpec(spec.to_string());
+        let bad = || CaptureError::BadSpec(redact_url(spec));
         let (scheme, rest) = match spec.split_once(':') {
             Some((s, r)) => (s, Some(r)),
             None => (spec, None),
@@ -162,7 +184,17 @@ impl SourceSpec {
             ("auto", None) => Ok(SourceSpec::Auto),
             ("camera", None) => Ok(SourceSpec::Camera(0)),
             ("camera", Some(i)) => i.parse().map(SourceSpec::Camera).map_err(|_| bad()),
+            ("picam", None) => Ok(SourceSpec::Picam(0)),
+            ("picam", Some(i)) => i.parse().map(SourceSpec::Picam).map_err(|_| bad()),
             ("dir", Some(p)) if !p.is_empty() => Ok(SourceSpec::Dir(PathBuf::from(p))),
+            ("video", Some(p)) if is_stream_url(p) => Ok(SourceSpec::Url(p.to_string())),
+            (s, Some(_)) if STREAM_SCHEMES.contains(&s) => {
+                if is_stream_url(spec) {
+                    Ok(SourceSpec::Url(spec.to_string()))
+                } else {
+                    Err(bad())
+                }
+            }
             ("video", Some(p)) if !p.is_empty() => Ok(SourceSpec::Video(PathBuf::from(p))),
             ("demo", None) => Ok(SourceSpec::Demo),
             _ => Err(bad()),
@@ -181,9 +213,27 @@ impl SourceSpec {
         }
     }
 
-    /// True unless the frames come from a camera (an unresolved `Auto` may).
+    /// True unless the frames come live from a camera or a stream (an
+    /// unresolved `Auto` may).
     pub fn is_replay(&self) -> bool {
-        !matches!(self, SourceSpec::Camera(_) | SourceSpec::Auto)
+        !matches!(
+            self,
+            SourceSpec::Camera(_) | SourceSpec::Picam(_) | SourceSpec::Url(_) | SourceSpec::Auto
+        )
+    }
+}
+
+impl fmt::Debug for SourceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceSpec::Auto => f.write_str("Auto"),
+            SourceSpec::Camera(i) => f.debug_tuple("Camera").field(i).finish(),
+            SourceSpec::Picam(i) => f.debug_tuple("Picam").field(i).finish(),
+            SourceSpec::Dir(p) => f.debug_tuple("Dir").field(p).finish(),
+            SourceSpec::Video(p) => f.debug_tuple("Video").field(p).finish(),
+            SourceSpec::Url(u) => f.debug_tuple("Url").field(&redact_url(u)).finish(),
+            SourceSpec::Demo => f.write_str("Demo"),
+        }
     }
 }
 
@@ -192,6 +242,8 @@ impl fmt::Display for SourceSpec {
         match self {
             SourceSpec::Auto => f.write_str("auto"),
             SourceSpec::Camera(i) => write!(f, "camera:{i}"),
+            SourceSpec::Picam(i) => write!(f, "picam:{i}"),
+            SourceSpec::Url(u) => f.write_str(&redact_url(u)),
             SourceSpec::Dir(p) => write!(f, "dir:{}", p.display()),
             SourceSpec::Video(p) => write!(f, "video:{}", p.display()),
             SourceSpec::Demo => f.write_str("demo"),
@@ -219,6 +271,8 @@ fn retry_delay(config: &CaptureConfig) -> Duration {
 }
 
 /// Opens a source. Replays are paced at their native FPS when `config.realtime`.
+/// Repeatable: after a failure (or after dropping the source, which ends any
+/// child process) the same call opens it afresh.
 pub fn open(
     spec: &SourceSpec,
     config: &CaptureConfig,
@@ -227,9 +281,25 @@ pub fn open(
     let source: Box<dyn FrameSource> = match &spec.clone().resolve() {
         SourceSpec::Auto => return Err(CaptureError::BadSpec("auto".into())),
         SourceSpec::Camera(index) => {
-            let (index, camera_config) = (*index, config.clone());
+            let (index, c) = (*index, config.clone());
             let reopen: live::Reopen = Box::new(move || {
-                Ok(Box::new(CameraSource::open(index, &camera_config)?) as Box<dyn FrameSource>)
+                Ok(Box::new(CameraSource::open(index, &c)?) as Box<dyn FrameSource>)
+            });
+            Box::new(live::Resilient::open(reopen, retry_delay(config), false)?)
+        }
+        // A network camera may not be up yet when Vigil starts: its first
+        // failure is a loss too, retried like any later one.
+        SourceSpec::Url(url) => {
+            let (url, c) = (url.clone(), config.clone());
+            let reopen: live::Reopen = Box::new(move || {
+                Ok(Box::new(StreamSource::open(&url, &c)?) as Box<dyn FrameSource>)
+            });
+            Box::new(live::Resilient::open(reopen, retry_delay(config), true)?)
+        }
+        SourceSpec::Picam(index) => {
+            let (index, c) = (*index, config.clone());
+            let reopen: live::Reopen = Box::new(move || {
+                Ok(Box::new(PicamSource::open(index, &c)?) as Box<dyn FrameSource>)
             });
             Box::new(live::Resilient::open(reopen, retry_delay(config), false)?)
         }
@@ -284,12 +354,69 @@ mod tests {
             SourceSpec::Video("c.mp4".into())
         );
         assert_eq!(SourceSpec::parse("demo").unwrap(), SourceSpec::Demo);
+        assert_eq!(SourceSpec::parse("picam").unwrap(), SourceSpec::Picam(0));
+        assert_eq!(SourceSpec::parse("picam:1").unwrap(), SourceSpec::Picam(1));
+        for url in [
+            "rtsp://host:8554/cam",
+            "rtsps://user:pass@host/cam",
+            "http://x",
+            "https://cam.local/live.m3u8",
+            "tcp://10.0.0.2:5000",
+            "udp://0.0.0.0:5000",
+        ] {
+            assert_eq!(
+                SourceSpec::parse(url).unwrap(),
+                SourceSpec::Url(url.into()),
+                "{url}"
+            );
+            assert_eq!(
+                SourceSpec::parse(&format!("video:{url}")).unwrap(),
+                SourceSpec::Url(url.into()),
+                "video:{url}"
+            );
+        }
+        // A file path stays a file.
+        assert_eq!(
+            SourceSpec::parse("video:rtsp.mp4").unwrap(),
+            SourceSpec::Video("rtsp.mp4".into())
+        );
     }
 
     #[test]
     fn rejects_bad_specs() {
-        for bad in ["", "cam", "camera:x", "dir:", "video", "demo:1", "http://x"] {
+        for bad in [
+            "",
+            "cam",
+            "camera:x",
+            "dir:",
+            "video",
+            "demo:1",
+            "picam:x",
+            "picam:-1",
+            "http:x",
+            "rtsp://",
+            "rtsp:///path",
+            "ftp://host/x",
+            "https://host/a b",
+        ] {
             assert!(SourceSpec::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn live_specs_and_redacted_display() {
+        let url = SourceSpec::parse("rtsp://admin:s3cret@cam:554/live").unwrap();
+        assert!(!url.is_replay());
+        assert!(!SourceSpec::Picam(0).is_replay());
+        assert!(SourceSpec::Demo.is_replay());
+        assert!(!format!("{url:?}").contains("s3cret"));
+        let shown = url.to_string();
+        assert_eq!(shown, "rtsp://***@cam:554/live");
+        assert_eq!(SourceSpec::Picam(2).to_string(), "picam:2");
+        // Display re-parses to the same kind of source.
+        assert!(matches!(SourceSpec::parse(&shown), Ok(SourceSpec::Url(_))));
+        // A rejected spec does not echo a password either.
+        let err = SourceSpec::parse("ftp://admin:s3cret@cam/x").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 }

@@ -44,4 +44,8 @@ impl<S: FrameSource> FrameSource for Paced<S> {
     fn is_live(&self) -> bool {
         true
     }
+
+    fn skipped(&self) -> u64 {
+        self.inner.skipped()
+    }
 }

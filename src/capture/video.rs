@@ -1,16 +1,19 @@
-//! `video:PATH`: a video file decoded by an `ffmpeg` child process into raw RGB.
+//! `video:PATH`: a video file, and stream URLs (`rtsp://...`, `video:URL`),
+//! decoded by an `ffmpeg` child process into raw RGB.
 //!
 //! Decoding in a separate process keeps codec libraries out of our address
 //! space and our build; the cost is one pipe copy per frame.
 
-use std::io::{ErrorKind, Read};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
-use super::{CaptureError, FrameSource};
+use super::child::{ChildStream, ReadEnd, EXIT_GRACE};
+use super::url::{ffmpeg_input_args, redact_url};
+use super::{CaptureConfig, CaptureError, FrameSource};
 use crate::core::frame::Frame;
 
 /// Frame rate assumed when the container does not say.
@@ -103,11 +106,72 @@ pub fn probe_video(path: &Path) -> Result<VideoInfo, CaptureError> {
     })
 }
 
+/// Decoded frames from an ffmpeg child: `rawvideo` RGB24 of a known size.
+/// Shared by video files and network streams.
+struct RgbPipe {
+    child: ChildStream,
+    width: u32,
+    height: u32,
+}
+
+/// What reading one frame from an [`RgbPipe`] gave.
+enum PipeFrame {
+    Frame(RgbImage),
+    /// ffmpeg closed its output: `bytes` of a partial frame, and its error
+    /// (exit status and last stderr lines) if it failed.
+    Ended {
+        bytes: usize,
+        failure: Option<String>,
+    },
+    /// No byte for the read timeout; ffmpeg has been killed.
+    Stalled {
+        failure: String,
+    },
+}
+
+impl RgbPipe {
+    fn frame_len(&self) -> usize {
+        self.width as usize * self.height as usize * 3
+    }
+
+    fn next(&mut self) -> std::io::Result<PipeFrame> {
+        let mut buf = vec![0u8; self.frame_len()];
+        match self.child.read_frame(&mut buf)? {
+            ReadEnd::Full => match RgbImage::from_raw(self.width, self.height, buf) {
+                Some(image) => Ok(PipeFrame::Frame(image)),
+                None => Err(std::io::Error::other("frame buffer size mismatch")),
+            },
+            ReadEnd::Eof(bytes) => {
+                let status = self.child.finish(EXIT_GRACE);
+                let failure = match status {
+                    Some(s) if s.success() => None,
+                    Some(s) => Some(self.report(&format!("ffmpeg failed ({s})"))),
+                    None => Some(self.report("ffmpeg ended")),
+                };
+                Ok(PipeFrame::Ended { bytes, failure })
+            }
+            ReadEnd::Stalled(_) => {
+                self.child.kill();
+                Ok(PipeFrame::Stalled {
+                    failure: self.report("no frame from ffmpeg within the read timeout"),
+                })
+            }
+        }
+    }
+
+    /// `what`, then ffmpeg's last stderr lines.
+    fn report(&mut self, what: &str) -> String {
+        match self.child.stderr_tail() {
+            tail if tail.is_empty() => what.to_string(),
+            tail => format!("{what}: {tail}"),
+        }
+    }
+}
+
 pub struct VideoSource {
     path: PathBuf,
     info: VideoInfo,
-    child: Child,
-    stdout: ChildStdout,
+    pipe: RgbPipe,
     seq: u64,
     finished: bool,
 }
@@ -115,28 +179,26 @@ pub struct VideoSource {
 impl VideoSource {
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let info = probe_video(path)?;
-        let mut child = Command::new("ffmpeg")
+        let mut command = Command::new("ffmpeg");
+        command
             .args(["-v", "error", "-nostdin", "-i"])
             .arg(path)
             // Every decoded frame once: the rawvideo muxer would otherwise
             // resample variable-rate clips to their nominal rate, duplicating
             // frames (a 6 s phone clip tagged 120 FPS became 765 frames).
             .args(["-fps_mode", "passthrough"])
-            .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| spawn_error("ffmpeg", path, e))?;
-        let stdout = child.stdout.take().ok_or_else(|| CaptureError::Video {
-            path: path.to_path_buf(),
-            message: "ffmpeg gave no output pipe".into(),
-        })?;
+            .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
+        // A file never stalls: no read timeout.
+        let child =
+            ChildStream::spawn(command, None).map_err(|e| spawn_error("ffmpeg", path, e))?;
         Ok(Self {
             path: path.to_path_buf(),
+            pipe: RgbPipe {
+                child,
+                width: info.width,
+                height: info.height,
+            },
             info,
-            child,
-            stdout,
             seq: 0,
             finished: false,
         })
@@ -145,19 +207,6 @@ impl VideoSource {
     pub fn info(&self) -> &VideoInfo {
         &self.info
     }
-
-    /// ffmpeg's diagnostics after it exited with an error.
-    fn decoder_failure(&mut self) -> Option<String> {
-        let status = self.child.wait().ok()?;
-        if status.success() {
-            return None;
-        }
-        let mut err = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            let _ = stderr.read_to_string(&mut err);
-        }
-        Some(format!("ffmpeg failed ({status}): {}", err.trim()))
-    }
 }
 
 impl FrameSource for VideoSource {
@@ -165,45 +214,35 @@ impl FrameSource for VideoSource {
         if self.finished {
             return Ok(None);
         }
-        let len = self.info.width as usize * self.info.height as usize * 3;
-        let mut buf = vec![0u8; len];
-        let mut filled = 0;
-        while filled < len {
-            match self.stdout.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(CaptureError::Video {
-                        path: self.path.clone(),
-                        message: format!("reading decoded frames: {e}"),
-                    })
+        let video_err = |message: String| CaptureError::Video {
+            path: self.path.clone(),
+            message,
+        };
+        let image = match self
+            .pipe
+            .next()
+            .map_err(|e| video_err(format!("reading decoded frames: {e}")))?
+        {
+            PipeFrame::Frame(image) => image,
+            PipeFrame::Ended { bytes, failure } => {
+                self.finished = true;
+                if let Some(message) = failure {
+                    return Err(video_err(message));
                 }
-            }
-        }
-        if filled < len {
-            self.finished = true;
-            if let Some(message) = self.decoder_failure() {
-                return Err(CaptureError::Video {
-                    path: self.path.clone(),
-                    message,
-                });
-            }
-            if filled > 0 {
-                log::warn!(
-                    "{}: ignoring a truncated last frame ({filled} of {len} bytes)",
-                    self.path.display()
-                );
-            }
-            return Ok(None);
-        }
-        let image =
-            RgbImage::from_raw(self.info.width, self.info.height, buf).ok_or_else(|| {
-                CaptureError::Video {
-                    path: self.path.clone(),
-                    message: "frame buffer size mismatch".into(),
+                if bytes > 0 {
+                    log::warn!(
+                        "{}: ignoring a truncated last frame ({bytes} of {} bytes)",
+                        self.path.display(),
+                        self.pipe.frame_len()
+                    );
                 }
-            })?;
+                return Ok(None);
+            }
+            PipeFrame::Stalled { failure } => {
+                self.finished = true;
+                return Err(video_err(failure));
+            }
+        };
         let media_time = Duration::from_secs_f64(self.seq as f64 / self.info.fps);
         let frame = Frame::new(self.seq, media_time, image);
         self.seq += 1;
@@ -229,16 +268,167 @@ impl FrameSource for VideoSource {
     }
 }
 
-impl Drop for VideoSource {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Seconds added to `capture.stream_timeout_s` for our own read timeout on
+/// ffmpeg's output, so that ffmpeg's protocol timeout (with its message)
+/// normally fires first and ours only catches a hang ffmpeg does not see.
+pub const STREAM_READ_MARGIN_S: f64 = 5.0;
+
+/// The ffmpeg filter giving every stream frame the configured size: scaled
+/// to fit, aspect ratio kept, centred on black bars (`pad`).
+pub fn fit_filter(width: u32, height: u32) -> String {
+    format!(
+        "scale={width}:{height}:force_original_aspect_ratio=decrease,\
+         pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+    )
+}
+
+/// The complete ffmpeg command line for a stream URL (without the program).
+pub fn stream_args(url: &str, config: &CaptureConfig) -> Vec<String> {
+    let timeout = Duration::from_secs_f64(config.stream_timeout_s);
+    let mut args: Vec<String> = ["-v", "error", "-nostdin"].map(String::from).to_vec();
+    args.extend(ffmpeg_input_args(url, &config.rtsp_transport, timeout));
+    args.extend(["-i".to_string(), url.to_string()]);
+    args.extend(
+        [
+            "-an",
+            "-sn",
+            "-dn",
+            "-fps_mode",
+            "passthrough",
+            "-vf",
+            &fit_filter(config.width, config.height),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ]
+        .map(String::from),
+    );
+    args
+}
+
+/// A network stream (`rtsp://`, `http(s)://` MJPEG or HLS, `tcp://`,
+/// `udp://`) decoded by an ffmpeg child into `capture.width` x
+/// `capture.height` RGB. Live. Any end of the stream is an error (with
+/// ffmpeg's last words), so a reconnecting wrapper can open it again.
+pub struct StreamSource {
+    /// Redacted: safe for logs.
+    shown: String,
+    pipe: RgbPipe,
+    started: Instant,
+    seq: u64,
+    fps: u32,
+    failed: bool,
+}
+
+impl StreamSource {
+    pub fn open(url: &str, config: &CaptureConfig) -> Result<Self, CaptureError> {
+        let shown = redact_url(url);
+        let mut command = Command::new("ffmpeg");
+        command.args(stream_args(url, config));
+        let timeout = Duration::from_secs_f64(config.stream_timeout_s + STREAM_READ_MARGIN_S);
+        let child = ChildStream::spawn(command, Some(timeout)).map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                CaptureError::FfmpegMissing { tool: "ffmpeg" }
+            } else {
+                CaptureError::Stream {
+                    url: shown.clone(),
+                    message: format!("cannot start ffmpeg: {e}"),
+                }
+            }
+        })?;
+        log::info!(
+            "stream {shown}: reading with ffmpeg as {}x{} RGB (rtsp transport {}, timeout {} s)",
+            config.width,
+            config.height,
+            config.rtsp_transport,
+            config.stream_timeout_s
+        );
+        Ok(Self {
+            shown,
+            pipe: RgbPipe {
+                child,
+                width: config.width,
+                height: config.height,
+            },
+            started: Instant::now(),
+            seq: 0,
+            fps: config.fps,
+            failed: false,
+        })
+    }
+}
+
+impl FrameSource for StreamSource {
+    fn next_frame(&mut self) -> Result<Option<Frame>, CaptureError> {
+        let stream_err = |message: String| CaptureError::Stream {
+            url: self.shown.clone(),
+            message: redact_url(&message),
+        };
+        if self.failed {
+            return Err(stream_err("the stream has ended; open it again".into()));
+        }
+        let next = self.pipe.next();
+        let image = match next {
+            Ok(PipeFrame::Frame(image)) => image,
+            Ok(PipeFrame::Ended { failure, .. }) => {
+                self.failed = true;
+                return Err(stream_err(
+                    failure.unwrap_or_else(|| "the stream ended (ffmpeg exited)".into()),
+                ));
+            }
+            Ok(PipeFrame::Stalled { failure }) => {
+                self.failed = true;
+                return Err(stream_err(failure));
+            }
+            Err(e) => {
+                self.failed = true;
+                self.pipe.child.kill();
+                return Err(stream_err(format!("reading decoded frames: {e}")));
+            }
+        };
+        let frame = Frame::new(self.seq, self.started.elapsed(), image);
+        self.seq += 1;
+        Ok(Some(frame))
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "stream {} ({}x{})",
+            self.shown, self.pipe.width, self.pipe.height
+        )
+    }
+
+    /// The configured rate: a stream's own rate is not probed.
+    fn native_fps(&self) -> Option<f64> {
+        Some(self.fps as f64)
+    }
+
+    fn is_live(&self) -> bool {
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_rate;
+    use super::*;
+
+    #[test]
+    fn stream_command_line() {
+        let config = CaptureConfig::default();
+        let args = stream_args("rtsp://u:p@cam/live", &config).join(" ");
+        assert!(
+            args.starts_with("-v error -nostdin -fflags nobuffer -flags low_delay"),
+            "{args}"
+        );
+        assert!(
+            args.contains("-rtsp_transport tcp -timeout 10000000 -i rtsp://u:p@cam/live"),
+            "{args}"
+        );
+        assert!(args.contains("-vf scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1"), "{args}");
+        assert!(args.ends_with("-f rawvideo -pix_fmt rgb24 -"), "{args}");
+    }
 
     #[test]
     fn parses_frame_rates() {

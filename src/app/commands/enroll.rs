@@ -20,7 +20,7 @@ pub struct EnrollArgs {
     /// Person to enroll (letters, digits, space, `_`, `-`, `.`; at most 64).
     #[arg(long, value_name = "NAME", conflicts_with_all = ["list", "remove"])]
     pub name: Option<String>,
-    /// camera[:INDEX], dir:PATH or video:PATH (default: capture.source).
+    /// camera[:INDEX], picam[:INDEX], dir:PATH, video:PATH or a stream URL (default: capture.source).
     #[arg(long, value_name = "SPEC")]
     pub source: Option<String>,
     /// Frames to examine (default: verify.enroll_frames).

@@ -18,7 +18,7 @@ use crate::capture::SourceSpec;
 /// Flags of `vigil run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// auto, camera[:INDEX], dir:PATH, video:PATH or demo (default: capture.source).
+    /// auto, camera[:INDEX], picam[:INDEX], dir:PATH, video:PATH, a stream URL (rtsp://, rtsps://, http(s)://, tcp://, udp://) or demo (default: capture.source).
     #[arg(long, value_name = "SPEC")]
     pub source: Option<String>,
     /// No window: write JSON-lines events (to stdout unless --events).

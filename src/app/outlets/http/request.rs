@@ -252,7 +252,7 @@ mod tests {
         assert_eq!(r.param("fps"), Some("5"));
         assert_eq!(r.param("width"), Some("320"));
         assert_eq!(r.header("host"), Some("x"));
-        assert_eq!((n, body), (60, 0));
+        assert_eq!((n, body), (59, 0));
     }
 
     #[test]
