@@ -130,6 +130,14 @@ fn number(request: &Request, name: &str, default: f64) -> f64 {
         .unwrap_or(default)
 }
 
+/// `?width=W` in pixels (0 = the overlay's own width), else `default`.
+fn pixels(request: &Request, default: u32) -> u32 {
+    request
+        .param("width")
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(default)
+}
+
 fn stream_mjpeg(request: &Request, stream: &mut TcpStream, ctx: &ServerCtx) -> std::io::Result<()> {
     let hub = &ctx.hub;
     let Some(_viewer) = hub.join_viewer(ctx.max_viewers) else {
@@ -142,7 +150,7 @@ fn stream_mjpeg(request: &Request, stream: &mut TcpStream, ctx: &ServerCtx) -> s
         );
     };
     let fps = number(request, "fps", ctx.stream_fps).min(MAX_STREAM_FPS);
-    let width = number(request, "width", ctx.stream_width as f64) as u32;
+    let width = pixels(request, ctx.stream_width);
     let interval = Duration::from_secs_f64(1.0 / fps);
     write!(
         stream,
@@ -185,7 +193,7 @@ fn snapshot(
     hub: &Hub,
     default_width: u32,
 ) -> std::io::Result<()> {
-    let width = number(request, "width", default_width as f64) as u32;
+    let width = pixels(request, default_width);
     match hub.snapshot(SNAPSHOT_WAIT).and_then(|f| f.jpeg(width)) {
         Some(jpeg) => respond(stream, 200, "image/jpeg", &jpeg, &[]),
         None => respond(stream, 503, "text/plain", b"no frame yet\n", &[]),
