@@ -43,6 +43,7 @@ pub struct Config {
     pub unlock: crate::verify::UnlockConfig,
     pub emotion: crate::emotion::EmotionConfig,
     pub monitor: crate::emotion::MonitorConfig,
+    pub attention: crate::attention::AttentionConfig,
 }
 
 impl Config {
@@ -123,6 +124,7 @@ impl Config {
         self.unlock.validate()?;
         self.emotion.validate()?;
         self.monitor.validate()?;
+        self.attention.validate()?;
         Ok(())
     }
 }
