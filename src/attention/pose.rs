@@ -291,6 +291,31 @@ mod tests {
         }
     }
 
+    /// Real faces' zero: the median MTCNN landmarks of the 3,589 FER2013
+    /// PublicTest faces (mostly frontal; `emotion::crop::FER_TEMPLATE`,
+    /// measured by `dev/emotion/fer_template.py`) and dlib's mean face
+    /// (`core::align::DLIB_150`) come out frontal within 5 degrees.
+    #[test]
+    fn median_real_faces_are_frontal() {
+        let fer = [
+            (0.3107, 0.3834),
+            (0.6893, 0.3834),
+            (0.5, 0.5925),
+            (0.3384, 0.7802),
+            (0.6616, 0.7802),
+        ];
+        let dlib = crate::core::align::DLIB_150.map(|(x, y)| (x / 150.0, y / 150.0));
+        for t in [fer, dlib] {
+            let pts = t.map(|(x, y)| Point::new(100.0 + 200.0 * x, 50.0 + 200.0 * y));
+            let pose = fit_pose(&FACE_MODEL, &pts).unwrap();
+            eprintln!("median face pose: {pose:?}");
+            assert!(
+                pose.yaw_deg.abs() < 5.0 && pose.pitch_deg.abs() < 5.0,
+                "{pose:?}"
+            );
+        }
+    }
+
     #[test]
     fn degenerate_points_give_no_pose() {
         assert!(fit_pose(&FACE_MODEL, &[Point::new(3.0, 3.0); 5]).is_none());
