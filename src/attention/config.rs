@@ -38,6 +38,9 @@ pub struct AttentionConfig {
     pub pitch_limit_deg: f32,
     /// Looking away continuously this long raises `distracted`.
     pub distracted_s: f64,
+    /// Time constant (seconds) of the driver's learnt straight-ahead pose
+    /// that yaw and pitch are measured from; 0 = measure from the camera's axis.
+    pub pose_baseline_s: f64,
     /// Added to the measured yaw (camera mounted off-axis).
     pub yaw_offset_deg: f32,
     /// Added to the measured pitch (camera mounted above or below the eyes).
@@ -65,6 +68,7 @@ impl Default for AttentionConfig {
             yaw_limit_deg: 30.0,
             pitch_limit_deg: 20.0,
             distracted_s: 2.0,
+            pose_baseline_s: 20.0,
             yaw_offset_deg: 0.0,
             pitch_offset_deg: 0.0,
             max_gap_s: 0.5,
@@ -124,6 +128,12 @@ impl AttentionConfig {
             90.0,
         )?;
         in_range("attention.distracted_s", self.distracted_s, 0.0, 600.0)?;
+        in_range(
+            "attention.pose_baseline_s",
+            self.pose_baseline_s,
+            0.0,
+            3600.0,
+        )?;
         in_range(
             "attention.yaw_offset_deg",
             self.yaw_offset_deg as f64,

@@ -11,7 +11,8 @@
 //! - `microsleep`: eyes closed continuously for `microsleep_s` (at least
 //!   0.4 s by validation, so a blink never qualifies); ends when they open.
 //! - `yawn`: the mouth yawning continuously for `yawn_s`.
-//! - `distracted`: yaw or pitch beyond its limit continuously for
+//! - `distracted`: yaw or pitch beyond its limit (from the driver's learnt
+//!   straight-ahead, see [`super::stage::PoseBaseline`]) continuously for
 //!   `distracted_s` (a mirror check shorter than that does not count).
 //!
 //! A continuous state is timed from its first observation to the latest one;

@@ -61,6 +61,57 @@ pub struct AttentionStage {
     driver: Option<TrackId>,
     last_seq: Option<u64>,
     latest: Option<DriverAttention>,
+    baseline: PoseBaseline,
+}
+
+/// Farthest the learnt straight-ahead pose may sit from the camera's axis
+/// (after the offsets), degrees: a driver who keeps looking away is still
+/// flagged once beyond this plus the limit.
+pub const BASELINE_MAX_DEG: f32 = 15.0;
+
+/// The driver's own straight-ahead pose: five landmarks on a generic face
+/// leave each person's proportions (and the camera's height) in the pitch,
+/// by 15 degrees and more on real drivers. Learnt as a moving average, time
+/// constant `attention.pose_baseline_s`, over the readings that are not
+/// looking away, started at the first reading, clamped to
+/// +-[`BASELINE_MAX_DEG`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoseBaseline {
+    /// (yaw, pitch) and the media time of the latest update.
+    state: Option<(f32, f32, Duration)>,
+}
+
+impl PoseBaseline {
+    /// The current straight-ahead (yaw, pitch), (0, 0) before any reading.
+    pub fn get(&self) -> (f32, f32) {
+        self.state.map_or((0.0, 0.0), |(y, p, _)| (y, p))
+    }
+
+    /// Whether `pose` at `t` looks away from the baseline, and learns from it
+    /// when it does not.
+    pub fn looks_away(&mut self, t: Duration, pose: HeadPose, config: &AttentionConfig) -> bool {
+        let clamp = |v: f32| v.clamp(-BASELINE_MAX_DEG, BASELINE_MAX_DEG);
+        if config.pose_baseline_s <= 0.0 {
+            return pose.yaw_deg.abs() > config.yaw_limit_deg
+                || pose.pitch_deg.abs() > config.pitch_limit_deg;
+        }
+        let (by, bp, last) = self
+            .state
+            .unwrap_or((clamp(pose.yaw_deg), clamp(pose.pitch_deg), t));
+        let away = (pose.yaw_deg - by).abs() > config.yaw_limit_deg
+            || (pose.pitch_deg - bp).abs() > config.pitch_limit_deg;
+        let a = if away {
+            0.0
+        } else {
+            ((t.saturating_sub(last).as_secs_f64() / config.pose_baseline_s).min(1.0)) as f32
+        };
+        self.state = Some((
+            clamp(by + a * (pose.yaw_deg - by)),
+            clamp(bp + a * (pose.pitch_deg - bp)),
+            t,
+        ));
+        away
+    }
 }
 
 /// The driver among `faces`: the current one while it is there, else the
@@ -113,6 +164,7 @@ impl AttentionStage {
             driver: None,
             last_seq: None,
             latest: None,
+            baseline: PoseBaseline::default(),
         }
     }
 
@@ -141,6 +193,7 @@ impl AttentionStage {
         );
         if driver != self.driver {
             self.latest = None;
+            self.baseline = PoseBaseline::default();
         }
         self.driver = driver;
         let face = driver.and_then(|d| analysis.faces.iter().find(|f| f.track == d));
@@ -165,13 +218,11 @@ impl AttentionStage {
                 let eyes_closed = reading
                     .eyes_closed
                     .map(|p| p >= self.config.eye_closed_threshold);
+                let looking_away = pose.map(|p| self.baseline.looks_away(t, p, &self.config));
                 let obs = Observation {
                     eyes_closed,
                     yawning: reading.yawn.map(|p| p >= self.config.yawn_threshold),
-                    looking_away: pose.map(|p| {
-                        p.yaw_deg.abs() > self.config.yaw_limit_deg
-                            || p.pitch_deg.abs() > self.config.pitch_limit_deg
-                    }),
+                    looking_away,
                 };
                 alerts = self.monitor.update(t, Some(obs));
                 self.latest = Some(DriverAttention {
@@ -201,5 +252,74 @@ impl AttentionStage {
     /// count in the monitor's timing too).
     pub fn wants(&self, _analysis: &Analysis) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pose(yaw: f32, pitch: f32) -> HeadPose {
+        HeadPose {
+            yaw_deg: yaw,
+            pitch_deg: pitch,
+            roll_deg: 0.0,
+        }
+    }
+
+    #[test]
+    fn baseline_absorbs_a_drivers_own_pitch_but_not_a_turn() {
+        let config = AttentionConfig::default();
+        let mut b = PoseBaseline::default();
+        let at = |s: f64| Duration::from_secs_f64(s);
+        // A driver whose straight ahead reads 19 degrees up (limit 20).
+        for i in 0..300 {
+            assert!(!b.looks_away(at(i as f64 * 0.1), pose(3.0, 19.0), &config));
+        }
+        let (by, bp) = b.get();
+        assert!(
+            (by - 3.0).abs() < 0.5 && (bp - BASELINE_MAX_DEG).abs() < 1e-3,
+            "{by} {bp}"
+        );
+        // 25 degrees further up, or 35 to the side: away, and not learnt.
+        for _ in 0..50 {
+            assert!(b.looks_away(at(31.0), pose(3.0, 40.0), &config));
+            assert!(b.looks_away(at(31.0), pose(38.5, 19.0), &config));
+        }
+        assert_eq!(b.get(), (by, bp));
+        // Without a baseline, the camera's axis is straight ahead.
+        let off = AttentionConfig {
+            pose_baseline_s: 0.0,
+            ..config
+        };
+        assert!(b.looks_away(at(32.0), pose(0.0, 21.0), &off));
+    }
+
+    #[test]
+    fn the_driver_is_the_largest_central_confirmed_face_and_stays() {
+        use crate::core::face::Detection;
+        use crate::core::geometry::{BoundingBox, Landmarks};
+        let face = |id: u64, x: f32, side: f32, age: u32| TrackedFace {
+            track: TrackId(id),
+            detection: Detection {
+                bbox: BoundingBox::new(x, 100.0, side, side),
+                score: 0.99,
+                landmarks: Landmarks::default(),
+            },
+            age,
+        };
+        let faces = [
+            face(1, 0.0, 100.0, 5),
+            face(2, 270.0, 100.0, 5),
+            face(3, 250.0, 200.0, 1),
+        ];
+        // Equal sizes: the central one; the bigger face is not confirmed yet.
+        assert_eq!(choose_driver(&faces, None, 2, 640, 480), Some(TrackId(2)));
+        // The current driver stays while tracked.
+        assert_eq!(
+            choose_driver(&faces, Some(TrackId(1)), 2, 640, 480),
+            Some(TrackId(1))
+        );
+        assert_eq!(choose_driver(&[], Some(TrackId(1)), 2, 640, 480), None);
     }
 }

@@ -314,3 +314,66 @@ fn eval_attention_reports_eyes_and_yawn_accuracy_as_json() {
         assert!(v["eyes"][key].is_number(), "{key}");
     }
 }
+
+/// Through the stage: the real open-eye frame with its landmarks turned as a
+/// head turned by 45 degrees would place them (the generic face's
+/// points rotated and projected onto the detected face's scale and place),
+/// for 1.2 s (a mirror check: no alert) and then for 3 s (`distracted`).
+#[test]
+fn the_stage_flags_a_long_head_turn_not_a_mirror_check() {
+    use vigil::attention::pose::{rotate, FACE_MODEL};
+    use vigil::core::geometry::{Landmarks, Point};
+    let s = shot("open_1");
+    let lm = s.face.landmarks;
+    let scale = lm.inter_ocular() / (FACE_MODEL[1][0] - FACE_MODEL[0][0]);
+    let turned = Landmarks::from_points(FACE_MODEL.map(|p| {
+        let q = rotate(p, 45f32.to_radians(), 0.0, 0.0);
+        Point::new(lm.nose.x + scale * q[0], lm.nose.y + scale * q[1])
+    }));
+    let pose = vigil::attention::head_pose(&turned).unwrap();
+    assert!((pose.yaw_deg - 45.0).abs() < 3.0, "{pose:?}");
+    let config = AttentionConfig::default();
+    for fps in [15.0, 30.0] {
+        let mut stage = AttentionStage::new(&store(), &config).unwrap();
+        let mut alerts = Vec::new();
+        let mut seq = 0u64;
+        for (away, secs) in [
+            (false, 1.0),
+            (true, 1.2),
+            (false, 1.0),
+            (true, 3.0),
+            (false, 1.0),
+        ] {
+            for _ in 0..(secs * fps) as usize {
+                let mut face = s.face;
+                if away {
+                    face.landmarks = turned;
+                }
+                let t = seq as f64 / fps;
+                let analysis = Analysis {
+                    frame: Frame::new(seq, Duration::from_secs_f64(t), s.image.clone()),
+                    faces: vec![TrackedFace {
+                        track: TrackId(1),
+                        detection: face,
+                        age: seq as u32 + 1,
+                    }],
+                    ended: vec![],
+                };
+                let (_, new) = stage.process_frame(&analysis).unwrap();
+                alerts.extend(
+                    new.into_iter()
+                        .filter(|a| a.kind == AttentionKind::Distracted)
+                        .map(|a| (t, a.phase)),
+                );
+                seq += 1;
+            }
+        }
+        assert_eq!(alerts.len(), 2, "{fps} FPS: {alerts:?}");
+        assert_eq!(alerts[0].1, AttentionPhase::Start);
+        assert!(
+            alerts[0].0 >= 5.2 - 1e-6 && alerts[0].0 <= 5.2 + 3.0 / fps,
+            "{alerts:?}"
+        );
+        assert_eq!(alerts[1].1, AttentionPhase::End);
+    }
+}
