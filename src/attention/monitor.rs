@@ -287,3 +287,97 @@ impl AttentionMonitor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed(c: bool) -> Option<Observation> {
+        Some(Observation {
+            eyes_closed: Some(c),
+            yawning: Some(false),
+            looking_away: Some(false),
+        })
+    }
+
+    fn run(
+        m: &mut AttentionMonitor,
+        from: f64,
+        to: f64,
+        step: f64,
+        obs: Option<Observation>,
+    ) -> Vec<AttentionAlert> {
+        let mut out = Vec::new();
+        let mut t = from;
+        while t < to - 1e-9 {
+            out.extend(m.update(Duration::from_secs_f64(t), obs));
+            t += step;
+        }
+        out
+    }
+
+    #[test]
+    fn losing_the_driver_ends_a_microsleep_after_the_gap() {
+        let mut m = AttentionMonitor::new(&AttentionConfig::default());
+        let a = run(&mut m, 0.0, 1.5, 0.1, closed(true));
+        assert_eq!(a.len(), 1);
+        assert_eq!(
+            (a[0].kind, a[0].phase),
+            (AttentionKind::Microsleep, AttentionPhase::Start)
+        );
+        // No driver: nothing for max_gap_s, then the alert ends.
+        let a = run(&mut m, 1.5, 1.9, 0.1, None);
+        assert!(a.is_empty(), "{a:?}");
+        let a = run(&mut m, 1.9, 2.3, 0.1, None);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(a[0].phase, AttentionPhase::End);
+        // Closed again: timed afresh.
+        assert!(run(&mut m, 2.3, 3.4, 0.1, closed(true)).is_empty());
+    }
+
+    #[test]
+    fn unknown_eye_state_holds_the_timer() {
+        let mut m = AttentionMonitor::new(&AttentionConfig::default());
+        assert!(run(&mut m, 0.0, 0.6, 0.1, closed(true)).is_empty());
+        let unknown = Some(Observation {
+            eyes_closed: None,
+            ..Observation::default()
+        });
+        assert!(run(&mut m, 0.6, 0.9, 0.1, unknown).is_empty());
+        let a = run(&mut m, 0.9, 1.3, 0.1, closed(true));
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert!((a[0].duration_s - 1.2).abs() < 0.051, "{a:?}");
+    }
+
+    #[test]
+    fn perclos_is_time_weighted_and_drowsy_waits_for_half_a_window() {
+        let config = AttentionConfig {
+            perclos_window_s: 10.0,
+            perclos_alert: 0.2,
+            perclos_clear: 0.1,
+            ..Default::default()
+        };
+        let mut m = AttentionMonitor::new(&config);
+        // 0.3 s closed in every second: 30%, but no alert before 5 s known.
+        let mut alerts = Vec::new();
+        for s in 0..8 {
+            let s = s as f64;
+            alerts.extend(run(&mut m, s, s + 0.7, 0.1, closed(false)));
+            if s < 4.0 {
+                assert!(alerts.is_empty(), "{alerts:?}");
+            }
+            alerts.extend(run(&mut m, s + 0.7, s + 1.0, 0.1, closed(true)));
+        }
+        let p = m.perclos().unwrap();
+        assert!((p - 0.3).abs() < 0.05, "{p}");
+        assert_eq!(
+            alerts
+                .iter()
+                .filter(|a| a.kind == AttentionKind::Drowsy)
+                .count(),
+            1,
+            "{alerts:?}"
+        );
+        assert!(alerts[0].media_time >= Duration::from_secs(5));
+    }
+}
