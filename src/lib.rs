@@ -8,7 +8,7 @@
 //! | 0 core | [`core`]: frames, geometry, face types, alignment, image ops, config checks | nothing of the crate |
 //! | 1 models, sources | [`models`] (the one place that loads ONNX), [`capture`] (frame sources) | core |
 //! | 2 pipeline | [`pipeline`]: threads, channels, statistics, generic over its message | core, capture |
-//! | 3 stages | [`detect`], [`track`], [`verify`], [`emotion`], [`scene`] | core, models, pipeline; never each other |
+//! | 3 stages | [`detect`], [`track`], [`verify`], [`emotion`], [`scene`], [`attention`] | core, models, pipeline; never each other |
 //! | 4 app | [`app`]: config, commands, presenters and outlets, the `Update` message | everything |
 //!
 //! Every stage is a plain type with a `process`-style method; only
@@ -19,6 +19,7 @@
 // `allow` when they are.
 #[allow(missing_docs)]
 pub mod app;
+pub mod attention;
 #[allow(missing_docs)]
 pub mod capture;
 pub mod core;

@@ -8,6 +8,7 @@ use crate::app::config::Config;
 use crate::app::front::{FaceFront, FrameOnly};
 use crate::app::paths;
 use crate::app::update::Update;
+use crate::attention::AttentionStage;
 use crate::capture::{self, SourceSpec};
 use crate::core::finder::FaceFinder;
 use crate::detect::Detector;
@@ -57,6 +58,9 @@ pub fn build_pipeline(
             &config.emotion,
             &config.monitor,
         )?));
+    }
+    if config.attention.enabled {
+        consumers.push(Box::new(AttentionStage::new(&store, &config.attention)?));
     }
     if config.scene.enabled {
         // The head is beside the gallery (or scene.head_file). No state

@@ -45,6 +45,7 @@ pub struct Config {
     pub monitor: crate::emotion::MonitorConfig,
     pub mqtt: super::outlets::mqtt::MqttConfig,
     pub http: super::outlets::http::HttpConfig,
+    pub attention: crate::attention::AttentionConfig,
 }
 
 impl Config {
@@ -127,6 +128,7 @@ impl Config {
         self.monitor.validate()?;
         self.mqtt.validate()?;
         self.http.validate()?;
+        self.attention.validate()?;
         Ok(())
     }
 }

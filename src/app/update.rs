@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::attention::{AttentionAlert, AttentionReport, AttentionStage};
 use crate::capture::SourceEvent;
 use crate::emotion::{Alert, EmotionReport, EmotionStage};
 use crate::pipeline::{Analysis, Consumer, Message, StageResult, Stamp};
@@ -25,6 +26,11 @@ pub enum Update {
     Emotion(Stamp, EmotionReport),
     /// A driver-mood alert started or ended.
     Alert(Stamp, Alert),
+    /// The attention stage's figures for the driver.
+    Attention(Stamp, AttentionReport),
+    /// A driver-attention alert started or ended (presented in the same
+    /// `alert` event stream as the mood alerts).
+    AttentionAlert(Stamp, AttentionAlert),
     /// The live source was lost or came back.
     Source(Stamp, SourceEvent),
 }
@@ -38,6 +44,8 @@ impl Update {
             Update::Verify(s, _) => *s,
             Update::Emotion(s, _) => *s,
             Update::Alert(s, _) => *s,
+            Update::Attention(s, _) => *s,
+            Update::AttentionAlert(s, _) => *s,
             Update::Source(s, _) => *s,
         }
     }
@@ -124,6 +132,24 @@ impl Consumer<Update> for SceneStage {
     fn process(&mut self, analysis: &Analysis, out: &mut Vec<Update>) -> StageResult<()> {
         let verdict = SceneStage::process(self, analysis)?;
         out.push(Update::Scene(analysis.stamp(), verdict));
+        Ok(())
+    }
+}
+
+impl Consumer<Update> for AttentionStage {
+    fn name(&self) -> &'static str {
+        AttentionStage::NAME
+    }
+
+    fn wants(&mut self, analysis: &Analysis) -> bool {
+        AttentionStage::wants(self, analysis)
+    }
+
+    fn process(&mut self, analysis: &Analysis, out: &mut Vec<Update>) -> StageResult<()> {
+        let (report, alerts) = self.process_frame(analysis)?;
+        let stamp = analysis.stamp();
+        out.push(Update::Attention(stamp, report));
+        out.extend(alerts.into_iter().map(|a| Update::AttentionAlert(stamp, a)));
         Ok(())
     }
 }

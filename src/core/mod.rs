@@ -9,3 +9,4 @@ pub mod finder;
 pub mod frame;
 pub mod geometry;
 pub mod imageops;
+pub mod warp;

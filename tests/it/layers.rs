@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("verify", 3),
     ("emotion", 3),
     ("scene", 3),
+    ("attention", 3),
     ("app", 4),
 ];
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod attention;
 mod cli;
 mod detect_bad_input;
 mod detect_eval;

@@ -77,6 +77,8 @@ pub struct BenchReport {
     pub detect_ms: f64,
     pub embed_ms: f64,
     pub emotion_ms: f64,
+    /// Attention stage p50 over every frame (reads every `attention.every_n_frames`).
+    pub attention_ms: f64,
     pub scene_ms: f64,
     pub rss_mb: f64,
     pub output_p50_ms: f64,
@@ -371,6 +373,7 @@ pub fn measure(mut config: Config, args: &BenchArgs) -> anyhow::Result<BenchRepo
         detect_ms: stage_ms("detect"),
         embed_ms: stage_ms("verify"),
         emotion_ms: stage_ms("emotion"),
+        attention_ms: stage_ms("attention"),
         scene_ms: stage_ms("scene"),
         rss_mb: peak,
         output_p50_ms: summary.end_to_end.p50_ms,

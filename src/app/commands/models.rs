@@ -26,6 +26,7 @@ pub fn all_specs() -> Vec<&'static ModelSpec> {
     specs.extend(crate::detect::specs::ALL);
     specs.extend(crate::verify::spec::ALL);
     specs.extend(crate::emotion::specs::ALL);
+    specs.extend(crate::attention::specs::ALL);
     specs.extend(crate::scene::specs::ALL);
     specs
 }

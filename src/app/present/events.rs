@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::error::{PresentError as Error, Result};
+use crate::attention::{AttentionAlert, DriverAttention, HeadPose};
 use crate::core::face::{TrackId, TrackedFace};
 use crate::core::geometry::{BoundingBox, Point};
 use crate::emotion::{Alert, Emotion, SmoothedEmotion};
@@ -38,6 +39,58 @@ pub struct FaceEvent {
     pub landmarks: [Point; 5],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emotion: Option<EmotionTag>,
+    /// The attention figures, on the driver's face only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<AttentionTag>,
+}
+
+/// The driver's attention figures in frame events.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AttentionTag {
+    /// 1 - P(eyes closed), mean of both eyes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eye_openness: Option<f32>,
+    /// Eyes closed by the configured threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eyes_closed: Option<bool>,
+    /// Share of the PERCLOS window with eyes closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perclos: Option<f32>,
+    /// P(yawn).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yawn: Option<f32>,
+    /// Head yaw, degrees (> 0 towards the image right).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yaw_deg: Option<f32>,
+    /// Head pitch, degrees (> 0 up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pitch_deg: Option<f32>,
+}
+
+impl From<&DriverAttention> for AttentionTag {
+    fn from(d: &DriverAttention) -> Self {
+        Self {
+            eye_openness: d.eye_openness,
+            eyes_closed: d.eyes_closed,
+            perclos: d.perclos,
+            yawn: d.yawn,
+            yaw_deg: d.pose.map(|p: HeadPose| p.yaw_deg),
+            pitch_deg: d.pose.map(|p| p.pitch_deg),
+        }
+    }
+}
+
+/// Any alert in the one `alert` event stream: the mood monitor's (`kind`
+/// an emotion or `no_face`) or the attention stage's (`drowsy`,
+/// `microsleep`, `yawn`, `distracted`). Both carry `kind`, `phase` and
+/// `duration_s`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AlertBody {
+    /// A driver-mood alert.
+    Mood(Alert),
+    /// A driver-attention alert.
+    Attention(AttentionAlert),
 }
 
 impl FaceEvent {
@@ -56,6 +109,7 @@ impl From<&TrackedFace> for FaceEvent {
             score: f.detection.score,
             landmarks: f.detection.landmarks.points(),
             emotion: None,
+            attention: None,
         }
     }
 }
@@ -94,12 +148,12 @@ pub enum Event {
         track: TrackId,
         emotion: EmotionTag,
     },
-    /// A driver-mood alert started or ended.
+    /// A driver-mood or driver-attention alert started or ended.
     Alert {
         seq: u64,
         media_time_s: f64,
         #[serde(flatten)]
-        alert: Alert,
+        alert: AlertBody,
     },
     Summary {
         summary: crate::pipeline::stats::RunSummary,

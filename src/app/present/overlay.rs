@@ -42,6 +42,14 @@ pub fn render(state: &PresentState, live: &LiveView, scale: usize) -> Option<Can
         if let Some(emotion) = state.emotions.get(&face.track) {
             draw_emotion_bars(&mut canvas, x2 + 4, y1, emotion);
         }
+        if let Some(driver) = state
+            .attention
+            .as_ref()
+            .and_then(|a| a.driver.as_ref())
+            .filter(|d| d.track == face.track)
+        {
+            draw_attention(&mut canvas, face, driver, s, x1, y2 + 4 + LINE, state);
+        }
     }
     draw_status(&mut canvas, state, live);
     draw_alert_banner(&mut canvas, state);
@@ -88,20 +96,88 @@ fn draw_emotion_bars(
     }
 }
 
+/// Length of the head-pose arrow for a 90-degree turn, in inter-ocular distances.
+pub const POSE_ARROW_IOD: f32 = 2.0;
+
+/// The driver's eye state, PERCLOS and yawn under the box, and a head-pose
+/// arrow from the nose (red while `distracted` is active).
+fn draw_attention(
+    canvas: &mut Canvas,
+    face: &crate::core::face::TrackedFace,
+    driver: &crate::attention::DriverAttention,
+    s: f32,
+    x: i64,
+    y: i64,
+    state: &PresentState,
+) {
+    let mut line = match (driver.eyes_closed, driver.eye_openness) {
+        (Some(true), _) => "EYES CLOSED".to_string(),
+        (Some(false), Some(o)) => format!("eyes open {o:.2}"),
+        _ => "eyes ?".to_string(),
+    };
+    if let Some(p) = driver.perclos {
+        line.push_str(&format!(" perclos {:.0}%", p * 100.0));
+    }
+    let colour = if driver.eyes_closed == Some(true) {
+        RED
+    } else {
+        CYAN
+    };
+    canvas.label(x, y, &line, colour);
+    if let Some(pose) = driver.pose {
+        let mut text = format!("yaw {:+.0} pitch {:+.0}", pose.yaw_deg, pose.pitch_deg);
+        if let Some(yawn) = driver.yawn {
+            text.push_str(&format!(" yawn {yawn:.2}"));
+        }
+        canvas.label(x, y + LINE, &text, CYAN);
+        let lm = &face.detection.landmarks;
+        let len = POSE_ARROW_IOD * lm.inter_ocular() * s;
+        let (dx, dy) = (
+            pose.yaw_deg.to_radians().sin() * len,
+            -pose.pitch_deg.to_radians().sin() * len,
+        );
+        let away = state
+            .attention_alerts
+            .contains_key(&crate::attention::AttentionKind::Distracted);
+        let colour = if away { RED } else { YELLOW };
+        let (x0, y0) = (lm.nose.x * s, lm.nose.y * s);
+        let steps = dx.abs().max(dy.abs()).ceil().max(1.0) as i64;
+        for i in 0..=steps {
+            let f = i as f32 / steps as f32;
+            canvas.dot(
+                (x0 + dx * f).round() as i64,
+                (y0 + dy * f).round() as i64,
+                1,
+                colour,
+            );
+        }
+        canvas.dot(
+            (x0 + dx).round() as i64,
+            (y0 + dy).round() as i64,
+            3,
+            colour,
+        );
+    }
+}
+
 /// A red band across the top while a driver-mood alert is active.
 fn draw_alert_banner(canvas: &mut Canvas, state: &PresentState) {
     let text = if let Some(reason) = &state.source_lost {
         format!("SOURCE LOST: {reason}")
-    } else if state.alerts.is_empty() {
+    } else if state.alerts.is_empty() && state.attention_alerts.is_empty() {
         return;
     } else {
         let alerts = state
-            .alerts
+            .attention_alerts
             .values()
-            .map(|a| match a.share {
+            .map(|a| match a.perclos {
+                Some(p) => format!("{} {:.0}%", a.kind.name().to_uppercase(), p * 100.0),
+                None => a.kind.name().to_uppercase(),
+            })
+            .chain(state.alerts.values().map(|a| match a.share {
                 Some(share) => format!("{} {:.0}%", a.kind, share * 100.0),
                 None => a.kind.to_string(),
-            })
+            }))
             .collect::<Vec<_>>()
             .join(", ");
         format!("ALERT: {alerts}")

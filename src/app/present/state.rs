@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::events::{EmotionTag, Event, FaceEvent};
+use super::events::{AlertBody, AttentionTag, EmotionTag, Event, FaceEvent};
 use crate::app::update::Update;
+use crate::attention::{AttentionAlert, AttentionKind, AttentionPhase, AttentionReport};
 use crate::capture::SourceEvent;
 use crate::core::face::TrackId;
 use crate::emotion::{Alert, AlertKind, AlertPhase, MoodShares, SmoothedEmotion};
@@ -23,6 +24,10 @@ pub struct PresentState {
     pub mood: Option<MoodShares>,
     /// Alerts in progress, by kind.
     pub alerts: BTreeMap<AlertKind, Alert>,
+    /// The attention stage's latest report (the driver's figures).
+    pub attention: Option<AttentionReport>,
+    /// Attention alerts in progress, by kind.
+    pub attention_alerts: BTreeMap<AttentionKind, AttentionAlert>,
     /// Why the live source is lost, while it is.
     pub source_lost: Option<String>,
     /// Media time until which the unlock rate limit holds everyone locked out
@@ -115,6 +120,7 @@ impl PresentState {
                         })
                     });
                     self.emotions.clear();
+                    self.attention = None;
                     events.push(Event::SourceLost {
                         seq,
                         media_time_s,
@@ -142,8 +148,26 @@ impl PresentState {
                 events.push(Event::Alert {
                     seq,
                     media_time_s,
-                    alert: *alert,
+                    alert: AlertBody::Mood(*alert),
                 });
+            }
+            Update::AttentionAlert(_, alert) => {
+                match alert.phase {
+                    AttentionPhase::Start => {
+                        self.attention_alerts.insert(alert.kind, *alert);
+                    }
+                    AttentionPhase::End => {
+                        self.attention_alerts.remove(&alert.kind);
+                    }
+                }
+                events.push(Event::Alert {
+                    seq,
+                    media_time_s,
+                    alert: AlertBody::Attention(*alert),
+                });
+            }
+            Update::Attention(_, report) => {
+                self.attention = Some(report.clone());
             }
         }
         events
@@ -159,7 +183,16 @@ impl PresentState {
             faces: a
                 .faces
                 .iter()
-                .map(|f| FaceEvent::from(f).with_emotion(self.emotions.get(&f.track)))
+                .map(|f| {
+                    let mut e = FaceEvent::from(f).with_emotion(self.emotions.get(&f.track));
+                    e.attention = self
+                        .attention
+                        .as_ref()
+                        .and_then(|a| a.driver.as_ref())
+                        .filter(|d| d.track == f.track)
+                        .map(AttentionTag::from);
+                    e
+                })
                 .collect(),
             scene: self.scene.as_ref().and_then(|s| s.best().cloned()),
         })

@@ -1,5 +1,6 @@
 //! `vigil eval ...`: accuracy of each stage on a development set.
 
+pub mod attention;
 pub mod detect;
 pub mod detect_metrics;
 pub mod emotion;
@@ -17,6 +18,8 @@ pub struct EvalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// Driver attention: eye state (closed/ open/) and yawn (yawn/ no_yawn/) accuracy through the detector.
+    Attention(attention::AttentionEvalArgs),
     /// Face detector: recall / precision / AP on annotated photos, or frame hit rate on a clip.
     Detect(detect::DetectEvalArgs),
     /// Emotion classifier: accuracy, per-class recall, confusion on a folder per class.
@@ -31,6 +34,10 @@ pub enum EvalCommand {
 pub fn run(config: crate::app::config::Config, args: &EvalArgs) -> anyhow::Result<()> {
     let config = &config;
     match &args.command {
+        EvalCommand::Attention(a) => {
+            config.validate()?;
+            attention::run(config, a).map(|_| ()).map_err(Into::into)
+        }
         EvalCommand::Detect(a) => detect::run(config, a),
         EvalCommand::Emotion(a) => emotion::run(config, a).map(|_| ()).map_err(Into::into),
         EvalCommand::Verify(a) => verify::run(config, a),
