@@ -41,7 +41,7 @@ impl Default for CaptureConfig {
             fps: 30,
             realtime: false,
             replay_fps: 30.0,
-            retry_max_s: 1.0,
+            retry_max_s: 0.5,
             loop_replay: false,
             rtsp_transport: "tcp".into(),
             stream_timeout_s: 10.0,

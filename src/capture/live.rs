@@ -138,6 +138,31 @@ impl Resilient {
         })
     }
 
+    /// The open source failed: a loss, or, while still recovering from one
+    /// (reopened but no frame yet, e.g. a stream that refuses the
+    /// connection on its first read), one more failed attempt.
+    fn fail(&mut self, reason: String) -> Poll {
+        if self.lost_since.is_none() {
+            return self.lose(reason);
+        }
+        if let Some(s) = self.current.take() {
+            self.skipped += s.skipped();
+        }
+        self.note_failure(reason);
+        Poll::Idle
+    }
+
+    /// Logs a failed attempt (at warn when the reason changed) and waits longer.
+    fn note_failure(&mut self, message: String) {
+        if message != self.last_error {
+            log::warn!("source still lost (attempt {}): {message}", self.attempts);
+        } else {
+            log::info!("source still lost (attempt {}): {message}", self.attempts);
+        }
+        self.last_error = message;
+        self.next_try = Instant::now() + self.backoff.next_delay();
+    }
+
     fn retry(&mut self) -> Poll {
         let now = Instant::now();
         if now < self.next_try {
@@ -156,16 +181,7 @@ impl Resilient {
                 self.fps = source.native_fps().or(self.fps);
                 self.current = Some(source);
             }
-            Err(e) => {
-                let message = e.to_string();
-                if message != self.last_error {
-                    log::warn!("source still lost (attempt {}): {message}", self.attempts);
-                } else {
-                    log::info!("source still lost (attempt {}): {message}", self.attempts);
-                }
-                self.last_error = message;
-                self.next_try = Instant::now() + self.backoff.next_delay();
-            }
+            Err(e) => self.note_failure(e.to_string()),
         }
         Poll::Idle
     }
@@ -204,8 +220,8 @@ impl FrameSource for Resilient {
                     None => Ok(Poll::Frame(frame)),
                 }
             }
-            Ok(None) => Ok(self.lose("the live stream ended".into())),
-            Err(e) => Ok(self.lose(e.to_string())),
+            Ok(None) => Ok(self.fail("the live stream ended".into())),
+            Err(e) => Ok(self.fail(e.to_string())),
         }
     }
 
@@ -346,6 +362,28 @@ mod tests {
         );
         assert!(frames.windows(2).all(|w| w[1].1 >= w[0].1));
         assert!(frames[2].1 - frames[1].1 >= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_reopened_source_failing_before_its_first_frame_is_one_outage() {
+        use Step::*;
+        // Lost once; then three reopenings whose first read fails (a stream
+        // refusing the connection), then frames again.
+        let steps = Arc::new(Mutex::new(VecDeque::from(vec![
+            Frame, Fail, Fail, Fail, Fail, Frame, Frame,
+        ])));
+        let reopen = opener(vec![true; 5], steps);
+        let mut src = Resilient::open(reopen, Duration::from_millis(20), false).unwrap();
+        let seen = poll_until(&mut src, |p| matches!(p, Poll::Frame(f) if f.seq == 2));
+        let lost = seen
+            .iter()
+            .filter(|p| matches!(p, Poll::Event(SourceEvent::Lost { .. })))
+            .count();
+        let restored = seen
+            .iter()
+            .filter(|p| matches!(p, Poll::Event(SourceEvent::Restored { .. })))
+            .count();
+        assert_eq!((lost, restored), (1, 1), "{seen:?}");
     }
 
     #[test]
