@@ -9,13 +9,14 @@
 #                       a real RTSP server on loopback for the stream-source
 #                       tests (dev/streams/rtsp_server.py)
 #   mosquitto mosquitto-clients openssl  MQTT tests (a real broker, a test CA)
+#   chromium            the status page opened headless (dev/http/screenshot.sh)
 # Idempotent: packages already present are skipped. Uses sudo when not root.
 set -euo pipefail
 
 PACKAGES=(libclang-dev clang pkg-config g++ libx11-dev libxkbcommon-dev libxcursor-dev
   libxrandr-dev libxi-dev ffmpeg xvfb ca-certificates curl
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-good
-  mosquitto mosquitto-clients openssl)
+  mosquitto mosquitto-clients openssl chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
