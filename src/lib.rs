@@ -20,7 +20,6 @@
 #[allow(missing_docs)]
 pub mod app;
 pub mod attention;
-#[allow(missing_docs)]
 pub mod capture;
 pub mod core;
 pub mod detect;
