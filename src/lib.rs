@@ -28,5 +28,4 @@ pub mod models;
 pub mod pipeline;
 pub mod scene;
 pub mod track;
-#[allow(missing_docs)]
 pub mod verify;
