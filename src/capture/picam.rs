@@ -92,7 +92,7 @@ pub struct PicamSource {
 
 impl PicamSource {
     /// Starts the camera program for camera `index` at `capture.width`
-    /// (rounded up to a multiple of [`PICAM_WIDTH_ALIGN`]) x `capture.height`
+    /// (rounded up to a multiple of `PICAM_WIDTH_ALIGN`) x `capture.height`
     /// (rounded up to even) pixels and `capture.fps`.
     pub fn open(index: u32, config: &CaptureConfig) -> Result<Self, CaptureError> {
         let program = program(config)?;

@@ -27,7 +27,7 @@ pub struct VideoInfo {
     /// Height of the decoded (display-rotated) frames, in pixels.
     pub height: u32,
     /// Frame rate from the stream's average (else nominal) rate, in frames
-    /// per second; [`FALLBACK_FPS`] when the container does not say.
+    /// per second; `FALLBACK_FPS` when the container does not say.
     pub fps: f64,
 }
 
