@@ -20,7 +20,6 @@
 #[allow(missing_docs)]
 pub mod app;
 pub mod attention;
-#[allow(missing_docs)]
 pub mod capture;
 pub mod core;
 pub mod detect;
@@ -29,5 +28,4 @@ pub mod models;
 pub mod pipeline;
 pub mod scene;
 pub mod track;
-#[allow(missing_docs)]
 pub mod verify;

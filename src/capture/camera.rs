@@ -236,6 +236,10 @@ struct CameraConfigView {
     fps: u32,
 }
 
+/// `camera[:INDEX]`: a live V4L2 camera, opened in the offer that best
+/// matches `capture.width`, `capture.height` and `capture.fps`. Without the
+/// `camera` feature it cannot be built ([`CameraSource::open`] fails with
+/// [`CaptureError::CameraDisabled`]).
 pub struct CameraSource {
     #[cfg(feature = "camera")]
     inner: imp::Inner,
@@ -244,6 +248,8 @@ pub struct CameraSource {
 }
 
 impl CameraSource {
+    /// Opens camera `index` (nokhwa's numbering: `/dev/videoINDEX` on Linux),
+    /// negotiating the format; the error lists the formats the camera offers.
     #[cfg(feature = "camera")]
     pub fn open(index: u32, config: &CaptureConfig) -> Result<Self, CaptureError> {
         let view = CameraConfigView {
@@ -256,6 +262,8 @@ impl CameraSource {
         })
     }
 
+    /// Always [`CaptureError::CameraDisabled`]: built without the `camera`
+    /// feature.
     #[cfg(not(feature = "camera"))]
     pub fn open(
         _index: u32,

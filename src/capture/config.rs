@@ -8,13 +8,27 @@ use crate::core::check::{in_range, positive, ConfigError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CaptureConfig {
+    /// The source to open, as `--source` takes it (see
+    /// [`SourceSpec::parse`](super::SourceSpec::parse)); default `auto`.
     pub source: String,
+    /// Frame width asked of a camera or picam, and the width streams are
+    /// scaled to, in pixels (default 640).
     pub width: u32,
+    /// Frame height asked of a camera or picam, and the height streams are
+    /// scaled to, in pixels (default 480).
     pub height: u32,
+    /// Frame rate asked of a camera or picam, in frames per second (default
+    /// 30); also the rate reported for a stream.
     pub fps: u32,
+    /// Play replays (folder, video, demo) at their own frame rate and treat
+    /// them as live, dropping frames when a stage is busy (`--realtime`);
+    /// false runs them as fast as the pipeline goes.
     pub realtime: bool,
+    /// Frame rate of a `dir:` folder's media clock, in frames per second
+    /// (default 30): image `i` is at `i / replay_fps` seconds.
     pub replay_fps: f64,
-    /// Longest wait between two attempts to reopen a lost live source.
+    /// Longest wait between two attempts to reopen a lost live source, in
+    /// seconds (default 1).
     pub retry_max_s: f64,
     /// Replays start again at their end (`--loop`).
     #[serde(rename = "loop")]

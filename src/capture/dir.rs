@@ -58,6 +58,9 @@ pub fn load_rgb(path: &Path) -> Result<image::RgbImage, CaptureError> {
     Ok(img.into_rgb8())
 }
 
+/// `dir:PATH`: the images of a folder as frames, in name order, on a media
+/// clock of a fixed frame rate. A replay: [`FrameSource::next_frame`] returns
+/// `Ok(None)` after the last image.
 pub struct DirSource {
     dir: PathBuf,
     files: Vec<PathBuf>,
@@ -87,10 +90,13 @@ impl DirSource {
         })
     }
 
+    /// Number of image files found (undecodable ones included).
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    /// True when the folder holds no image file (never, for a source that
+    /// [`open`](Self::open) returned).
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

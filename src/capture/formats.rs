@@ -71,13 +71,19 @@ impl fmt::Display for PixelFormat {
 /// One format a camera offers: size, frame rate and pixel format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FormatOffer {
+    /// Frame width, in pixels.
     pub width: u32,
+    /// Frame height, in pixels.
     pub height: u32,
+    /// Frame rate, in frames per second.
     pub fps: u32,
+    /// How the pixels of each frame are encoded.
     pub format: PixelFormat,
 }
 
 impl FormatOffer {
+    /// An offer of `width` x `height` pixels at `fps` frames per second in
+    /// `format`.
     pub const fn new(width: u32, height: u32, fps: u32, format: PixelFormat) -> Self {
         Self {
             width,
@@ -101,8 +107,11 @@ impl fmt::Display for FormatOffer {
 /// The configured request (`capture.width`, `capture.height`, `capture.fps`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wanted {
+    /// Wanted frame width, in pixels.
     pub width: u32,
+    /// Wanted frame height, in pixels.
     pub height: u32,
+    /// Wanted frame rate, in frames per second.
     pub fps: u32,
 }
 
@@ -174,26 +183,47 @@ pub fn list_offers(offers: &[FormatOffer]) -> String {
 /// A frame that cannot be turned into RGB.
 #[derive(Debug, Error, PartialEq)]
 pub enum DecodeError {
+    /// The buffer holds fewer bytes than one frame of this format and size.
     #[error("short {format} frame: {got} bytes, {need} needed for {width}x{height}")]
     Short {
+        /// The frame's pixel format.
         format: PixelFormat,
+        /// Frame width, in pixels.
         width: u32,
+        /// Frame height, in pixels.
         height: u32,
+        /// Bytes one frame needs.
         need: usize,
+        /// Bytes the buffer holds.
         got: usize,
     },
+    /// An MJPEG frame the JPEG decoder rejects, or one that is truncated;
+    /// holds the reason.
     #[error("bad JPEG frame: {0}")]
     Jpeg(String),
+    /// A frame that decoded to another size than the negotiated one.
     #[error("{format} frame is {got_w}x{got_h}, {want_w}x{want_h} expected")]
     Size {
+        /// The frame's pixel format.
         format: PixelFormat,
+        /// Decoded width, in pixels.
         got_w: u32,
+        /// Decoded height, in pixels.
         got_h: u32,
+        /// Negotiated width, in pixels.
         want_w: u32,
+        /// Negotiated height, in pixels.
         want_h: u32,
     },
+    /// A frame size that cannot hold an image: a zero side, a size whose
+    /// byte count overflows, or an I420 stride narrower than the width.
     #[error("{width}x{height} is not a valid frame size")]
-    Empty { width: u32, height: u32 },
+    Empty {
+        /// Frame width, in pixels.
+        width: u32,
+        /// Frame height, in pixels.
+        height: u32,
+    },
 }
 
 /// Bytes of one frame of `format` at `width` x `height` (tightly packed
@@ -342,9 +372,13 @@ fn decode_mjpeg(width: u32, height: u32, data: &[u8]) -> Result<RgbImage, Decode
 /// ceil(height / 2)` bytes each; rows may be padded beyond the picture width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct I420Layout {
+    /// Picture width, in pixels.
     pub width: u32,
+    /// Picture height, in pixels (rows of the Y plane).
     pub height: u32,
+    /// Bytes from one Y row to the next (at least `width`).
     pub y_stride: usize,
+    /// Bytes from one U (or V) row to the next (at least `ceil(width / 2)`).
     pub uv_stride: usize,
 }
 

@@ -37,44 +37,111 @@ pub const DEMO_SUBDIR: &str = "demo";
 /// Native frame rate of the demo clip (all 72 frames of the 30 FPS original).
 pub const DEMO_FPS: f64 = 30.0;
 
+/// Why a source could not be opened or stopped delivering frames. The
+/// `Display` text is the message shown to the user.
 #[derive(Debug, Error)]
 pub enum CaptureError {
+    /// A `--source` value that does not parse; holds the value, redacted.
     #[error("unknown source `{0}`: use auto, camera[:INDEX], picam[:INDEX], dir:PATH, video:PATH, a stream URL (rtsp://, rtsps://, http://, https://, tcp://, udp://) or demo")]
     BadSpec(String),
+    /// A camera was asked for but the binary was built without the
+    /// `camera` feature.
     #[error("camera support is not compiled in (build with the `camera` feature)")]
     CameraDisabled,
+    /// No video device is attached, or listing the devices failed.
     #[error("no camera found{detail}")]
-    NoCamera { detail: String },
+    NoCamera {
+        /// Why, as a suffix starting with a space and in parentheses (empty
+        /// when there is nothing to add).
+        detail: String,
+    },
+    /// The camera exists but could not be opened in a format Vigil decodes.
     #[error("cannot open camera {index}: {message}{formats}")]
     CameraOpen {
+        /// The camera's index (`camera:INDEX`).
         index: u32,
+        /// What the camera driver said.
         message: String,
+        /// The formats the camera offers, as a `; the camera offers: ...`
+        /// suffix, or empty when none could be listed.
         formats: String,
     },
+    /// An open camera failed while reading a frame (unplugged, driver error).
     #[error("camera {index} stopped delivering frames: {message}")]
-    CameraLost { index: u32, message: String },
+    CameraLost {
+        /// The camera's index (`camera:INDEX`).
+        index: u32,
+        /// What went wrong.
+        message: String,
+    },
+    /// The `dir:` folder could not be listed.
     #[error("cannot read image folder {path}: {source}")]
     DirRead {
+        /// The folder.
         path: PathBuf,
+        /// The I/O error from listing it.
         source: std::io::Error,
     },
+    /// The `dir:` folder holds no file with an image extension.
     #[error("image folder {path} has no images (.png, .jpg, .jpeg, .pgm, .ppm, .bmp)")]
-    DirEmpty { path: PathBuf },
+    DirEmpty {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// One image file could not be read or decoded.
     #[error("cannot decode image {path}: {message}")]
-    Image { path: PathBuf, message: String },
+    Image {
+        /// The image file.
+        path: PathBuf,
+        /// The read or decode error.
+        message: String,
+    },
+    /// Every image in a `dir:` folder failed to decode, so the source
+    /// delivered nothing.
     #[error("no image in {path} could be decoded ({skipped} skipped; see the warnings above)")]
-    DirUndecodable { path: PathBuf, skipped: u64 },
+    DirUndecodable {
+        /// The folder.
+        path: PathBuf,
+        /// How many images were skipped as undecodable.
+        skipped: u64,
+    },
+    /// `ffmpeg` or `ffprobe`, needed for video files and streams, is not on
+    /// `PATH`.
     #[error("`{tool}` is not installed or not on PATH; it is needed to read video files (Debian: apt-get install ffmpeg)")]
-    FfmpegMissing { tool: &'static str },
+    FfmpegMissing {
+        /// The missing program (`ffmpeg` or `ffprobe`).
+        tool: &'static str,
+    },
+    /// A video file could not be probed or decoded.
     #[error("cannot read video {path}: {message}")]
-    Video { path: PathBuf, message: String },
+    Video {
+        /// The video file.
+        path: PathBuf,
+        /// What ffmpeg or ffprobe reported.
+        message: String,
+    },
     /// A network stream; `url` is redacted (no credentials).
     #[error("stream {url}: {message}")]
-    Stream { url: String, message: String },
+    Stream {
+        /// The stream URL with its credentials redacted.
+        url: String,
+        /// What went wrong (ffmpeg's report, a timeout, the stream's end).
+        message: String,
+    },
+    /// The Raspberry Pi camera program is missing: neither `rpicam-vid` nor
+    /// `libcamera-vid` is on `PATH`, or `capture.picam_program` names a
+    /// program that does not exist.
     #[error("neither `rpicam-vid` nor `libcamera-vid` is installed or on PATH; they are needed for the Raspberry Pi camera (Raspberry Pi OS: apt-get install rpicam-apps), or set capture.picam_program")]
     PicamMissing,
+    /// The Raspberry Pi camera program failed to start, exited, or sent a
+    /// frame that could not be decoded.
     #[error("Raspberry Pi camera {index}: {message}")]
-    Picam { index: u32, message: String },
+    Picam {
+        /// The camera's index (`picam:INDEX`).
+        index: u32,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// A source of frames. `next_frame` returns `Ok(None)` at the end of a replay.
@@ -82,6 +149,8 @@ pub enum CaptureError {
 /// Not `Send`: a camera handle must stay on the thread that opened it, so the
 /// pipeline receives a [`SourceOpener`] and opens the source on its capture thread.
 pub trait FrameSource {
+    /// The next frame, `Ok(None)` when a replay is over, or an error (a
+    /// live source lost, an unreadable file).
     fn next_frame(&mut self) -> Result<Option<Frame>, CaptureError>;
     /// Human description, for logs.
     fn describe(&self) -> String;
@@ -122,9 +191,19 @@ pub enum Poll {
 pub enum SourceEvent {
     /// The source stopped delivering (an error, the end of a live stream, the
     /// device gone). `at` is the time on the source's clock.
-    Lost { reason: String, at: Duration },
+    Lost {
+        /// What went wrong, for logs and the status line.
+        reason: String,
+        /// When it was noticed, on the source's clock.
+        at: Duration,
+    },
     /// Frames flow again after `outage`.
-    Restored { outage: Duration, at: Duration },
+    Restored {
+        /// How long the source delivered nothing.
+        outage: Duration,
+        /// When the first frame came back, on the source's clock.
+        at: Duration,
+    },
 }
 
 impl SourceEvent {
@@ -162,18 +241,27 @@ impl FrameSource for Box<dyn FrameSource> {
 pub enum SourceSpec {
     /// The first camera if one is attached, else the demo clip.
     Auto,
+    /// A USB or built-in camera by its index (`camera[:INDEX]`, index 0 by
+    /// default), e.g. `/dev/video0`.
     Camera(u32),
     /// A Raspberry Pi camera module through `rpicam-vid` (`picam[:INDEX]`).
     Picam(u32),
+    /// A folder of still images played in name order (`dir:PATH`).
     Dir(PathBuf),
+    /// A video file decoded by ffmpeg (`video:PATH`).
     Video(PathBuf),
     /// A network stream read by ffmpeg (`rtsp://...`, or `video:URL`). May
     /// hold credentials: print it through `Display`, which redacts them.
     Url(String),
+    /// The bundled demo clip (`demo`): the images in `models/demo`, played
+    /// at [`DEMO_FPS`].
     Demo,
 }
 
 impl SourceSpec {
+    /// Parses a `--source` value: `auto`, `camera[:INDEX]`, `picam[:INDEX]`,
+    /// `dir:PATH`, `video:PATH`, a stream URL (bare or as `video:URL`) or
+    /// `demo`. The error names the value with its credentials redacted.
     pub fn parse(spec: &str) -> Result<Self, CaptureError> {
         let bad = || CaptureError::BadSpec(redact_url(spec));
         let (scheme, rest) = match spec.split_once(':') {

@@ -13,6 +13,7 @@ pub struct Paced<S> {
 }
 
 impl<S: FrameSource> Paced<S> {
+    /// Paces `inner`; the clock starts at its first frame.
     pub fn new(inner: S) -> Self {
         Self { inner, start: None }
     }

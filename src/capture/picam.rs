@@ -77,6 +77,8 @@ pub fn picam_args(index: u32, width: u32, height: u32, fps: u32) -> Vec<String> 
     args
 }
 
+/// `picam[:INDEX]`: a live Raspberry Pi camera module read from a
+/// `rpicam-vid` (or `libcamera-vid`) child process as I420 frames.
 pub struct PicamSource {
     index: u32,
     program: PathBuf,
@@ -89,6 +91,9 @@ pub struct PicamSource {
 }
 
 impl PicamSource {
+    /// Starts the camera program for camera `index` at `capture.width`
+    /// (rounded up to a multiple of `PICAM_WIDTH_ALIGN`) x `capture.height`
+    /// (rounded up to even) pixels and `capture.fps`.
     pub fn open(index: u32, config: &CaptureConfig) -> Result<Self, CaptureError> {
         let program = program(config)?;
         let (width, height) = picam_size(config.width, config.height);

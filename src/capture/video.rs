@@ -22,9 +22,12 @@ pub const FALLBACK_FPS: f64 = 30.0;
 /// What `ffprobe` says about a video's first stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoInfo {
-    /// Size of the decoded (display-rotated) frames.
+    /// Width of the decoded (display-rotated) frames, in pixels.
     pub width: u32,
+    /// Height of the decoded (display-rotated) frames, in pixels.
     pub height: u32,
+    /// Frame rate from the stream's average (else nominal) rate, in frames
+    /// per second; `FALLBACK_FPS` when the container does not say.
     pub fps: f64,
 }
 
@@ -168,6 +171,10 @@ impl RgbPipe {
     }
 }
 
+/// `video:PATH`: a video file decoded by an `ffmpeg` child into RGB, every
+/// frame once, at its native size. A replay: the media clock runs at the
+/// probed frame rate, and [`FrameSource::next_frame`] returns `Ok(None)` at
+/// the end of the file.
 pub struct VideoSource {
     path: PathBuf,
     info: VideoInfo,
@@ -177,6 +184,7 @@ pub struct VideoSource {
 }
 
 impl VideoSource {
+    /// Probes the file with `ffprobe`, then starts `ffmpeg` decoding it.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let info = probe_video(path)?;
         let mut command = Command::new("ffmpeg");
@@ -204,6 +212,7 @@ impl VideoSource {
         })
     }
 
+    /// Size and frame rate as probed when the file was opened.
     pub fn info(&self) -> &VideoInfo {
         &self.info
     }
@@ -323,6 +332,9 @@ pub struct StreamSource {
 }
 
 impl StreamSource {
+    /// Starts `ffmpeg` reading `url` with `capture.rtsp_transport` and
+    /// `capture.stream_timeout_s`. Returns once the child is started: a
+    /// stream that does not answer fails on the first frame read.
     pub fn open(url: &str, config: &CaptureConfig) -> Result<Self, CaptureError> {
         let shown = redact_url(url);
         let mut command = Command::new("ffmpeg");

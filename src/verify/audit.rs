@@ -14,16 +14,23 @@ use thiserror::Error;
 
 use crate::core::face::TrackId;
 
+/// The audit log could not be used; the action it would record is not taken.
 #[derive(Debug, Error)]
 pub enum AuditError {
+    /// Opening (or creating) the log file failed.
     #[error("cannot open audit log {path}: {source}")]
     Open {
+        /// The log file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// Writing or syncing a record failed.
     #[error("cannot write audit log {path}: {source}")]
     Write {
+        /// The log file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -123,6 +130,8 @@ impl AuditRecord {
 
 /// Where audit records go.
 pub trait AuditSink: Send {
+    /// Stores one record durably before returning; an error means it was not
+    /// stored, and the caller must not take the action it records.
     fn record(&mut self, record: &AuditRecord) -> Result<(), AuditError>;
 }
 
@@ -134,6 +143,7 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
+    /// Opens `path` for appending, creating it with mode 0600 if absent.
     pub fn open(path: &Path) -> Result<Self, AuditError> {
         use std::os::unix::fs::OpenOptionsExt;
         let file = OpenOptions::new()
@@ -151,6 +161,7 @@ impl AuditLog {
         })
     }
 
+    /// The log file.
     pub fn path(&self) -> &Path {
         &self.path
     }

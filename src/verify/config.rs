@@ -20,21 +20,50 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VerifyConfig {
+    /// Run owner verification at all (default true).
     pub enabled: bool,
+    /// Directory of the gallery, its key and the audit log (created 0700);
+    /// `None` lets the app pick one (`$VIGIL_STATE_DIR`, `/var/lib/vigil`,
+    /// the XDG state directory).
     pub state_dir: Option<PathBuf>,
+    /// Gallery file; `None` = `<state_dir>/gallery.json`, a relative path is
+    /// inside the state directory.
     pub gallery_path: Option<PathBuf>,
+    /// Distance between embeddings (default Euclidean, as dlib).
     pub metric: Metric,
+    /// A face matches a person when its distance to their nearest template
+    /// is below this (in the metric's units; default 0.45). Lower means
+    /// fewer strangers accepted and more retries for the owner.
     pub threshold: f32,
+    /// Matches of the same person needed among the last
+    /// [`vote_window`](Self::vote_window) embeddings of a track to decide
+    /// "owner" (1..=100, default 3).
     pub votes_needed: usize,
+    /// Embeddings of a track that the vote looks back over
+    /// (`votes_needed..=100`, default 5).
     pub vote_window: usize,
+    /// A decided track whose last distance is within this of the threshold
+    /// is "unsure" and embedded again every frame (0..=1, default 0.05).
     pub unsure_margin: f32,
+    /// Seconds between re-embeddings of a decided, sure track (default 2).
     pub refresh_s: f64,
+    /// Frames examined by `vigil enroll` (default 60; `--frames` overrides).
     pub enroll_frames: usize,
+    /// Most templates kept per enrollment (1..=100, default 10).
     pub enroll_templates: usize,
+    /// Enrollment gate: smallest face box side, in pixels (default 80).
     pub enroll_min_face_px: f32,
+    /// Enrollment gate: least Laplacian variance of the grey face chip, a
+    /// sharpness measure (0..=1e6, default 20).
     pub enroll_min_sharpness: f32,
+    /// Enrollment gate: largest |yaw|, the horizontal nose offset over the
+    /// inter-ocular distance (0..=1, default 0.25).
     pub enroll_max_yaw: f32,
+    /// Enrollment gate: largest |roll| of the eye line, in degrees (0..=90,
+    /// default 15).
     pub enroll_max_roll_deg: f32,
+    /// Enrollment diversity: a template closer than this (same metric) to
+    /// one already kept is a near-duplicate and skipped (0..=2, default 0.2).
     pub enroll_min_spacing: f32,
 }
 
@@ -75,6 +104,7 @@ pub struct StatePaths {
 }
 
 impl VerifyConfig {
+    /// Range checks; errors name the key (`verify.*`).
     pub fn validate(&self) -> Result<(), ConfigError> {
         positive("verify.threshold", self.threshold as f64)?;
         in_range("verify.votes_needed", self.votes_needed as f64, 1.0, 100.0)?;
@@ -151,6 +181,7 @@ pub fn state_file(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Challenge {
+    /// Passive liveness only.
     None,
     /// A small head turn (left or right and back) within the window.
     Turn,
@@ -160,14 +191,32 @@ pub enum Challenge {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LivenessConfig {
+    /// Check liveness before unlocking (default true); off, a photo of the
+    /// owner unlocks.
     pub enabled: bool,
+    /// Observations of a track over this many seconds of the frame clock
+    /// are judged together (default 1).
     pub window_s: f64,
+    /// Fewest observations in a window for a verdict (2..=1000, default 5).
     pub min_frames: usize,
+    /// Seconds after recognition within which the owner must pass, else the
+    /// attempt fails and the track cannot unlock (`window_s..=3600`,
+    /// default 5).
     pub timeout_s: f64,
+    /// Least out-of-plane motion: spread (std) of the smoothed nose position
+    /// in the affine frame of the eyes and mouth corners, in units of that
+    /// frame (0..=1, default 0.012). A flat picture stays near 0.
     pub min_parallax: f32,
+    /// Least mean absolute change of the aligned grey face between frames,
+    /// in grey levels (0..=255, default 0.5); a frozen frame has 0.
     pub min_face_change: f32,
+    /// Largest share of the face's motion that the background shares
+    /// (0..=1, default 0.3); a hand-held photo filling the view nears 1.
     pub max_rigid_ratio: f32,
+    /// Optional active challenge on top of the passive checks (default none).
     pub challenge: Challenge,
+    /// For [`Challenge::Turn`]: swing of the smoothed horizontal nose
+    /// position needed, in eye distances (0..=1, default 0.15).
     pub challenge_yaw: f32,
 }
 
@@ -188,6 +237,7 @@ impl Default for LivenessConfig {
 }
 
 impl LivenessConfig {
+    /// Range checks; errors name the key (`liveness.*`).
     pub fn validate(&self) -> Result<(), ConfigError> {
         positive("liveness.window_s", self.window_s)?;
         in_range("liveness.min_frames", self.min_frames as f64, 2.0, 1000.0)?;
@@ -218,13 +268,29 @@ impl LivenessConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UnlockConfig {
+    /// Unlock action: an argv list run without a shell, with `VIGIL_EVENT`,
+    /// `VIGIL_NAME`, `VIGIL_DISTANCE` and `VIGIL_TRACK` set; only exit status
+    /// 0 within [`timeout_s`](Self::timeout_s) unlocks. Empty = the JSON
+    /// event only.
     pub command: Vec<String>,
+    /// Argv run when relocking (`VIGIL_EVENT=lock`); empty = the event only.
     pub lock_command: Vec<String>,
+    /// Seconds a command may run before its process group is killed, which
+    /// counts as a failure (0.01..=600, default 5).
     pub timeout_s: f64,
+    /// Seconds after an unlock before locking again (default 10).
     pub relock_s: f64,
+    /// Failed attempts within [`failure_window_s`](Self::failure_window_s)
+    /// that start a lockout (default 5).
     pub max_failures: usize,
+    /// Sliding window over which failures are counted, in seconds (default
+    /// 60).
     pub failure_window_s: f64,
+    /// Seconds during which nobody is unlocked after too many failures
+    /// (default 30).
     pub lockout_s: f64,
+    /// Audit log file; `None` = `<state_dir>/audit.jsonl`, a relative path is
+    /// inside the state directory.
     pub audit_log: Option<PathBuf>,
 }
 
@@ -244,6 +310,7 @@ impl Default for UnlockConfig {
 }
 
 impl UnlockConfig {
+    /// Range checks and non-empty programs; errors name the key (`unlock.*`).
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (key, argv) in [
             ("unlock.command", &self.command),

@@ -16,12 +16,17 @@ pub enum Identity {
     /// Not enough evidence yet.
     Pending,
     /// An enrolled person.
-    Owner { name: String },
+    Owner {
+        /// The enrolled person's name, as in the gallery.
+        name: String,
+    },
     /// Anyone else (open set), or nobody enrolled.
     Unknown,
 }
 
 impl Identity {
+    /// Short text for overlays and logs: `?` while pending, the person's
+    /// name, or `unknown`.
     pub fn label(&self) -> &str {
         match self {
             Identity::Pending => "?",
@@ -30,6 +35,7 @@ impl Identity {
         }
     }
 
+    /// True for `Owner` and `Unknown`, false while `Pending`.
     pub fn is_decided(&self) -> bool {
         !matches!(self, Identity::Pending)
     }
@@ -38,8 +44,14 @@ impl Identity {
 /// The decision rule's parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VoteRule {
+    /// An embedding votes for a person when its distance to their nearest
+    /// template is below this (in the metric's units; `verify.threshold`).
     pub threshold: f32,
+    /// Votes for the same person needed within the window to decide "owner"
+    /// (`verify.votes_needed`).
     pub votes_needed: usize,
+    /// Number of most recent embeddings the votes are counted over
+    /// (`verify.vote_window`).
     pub window: usize,
     /// A distance within this of the threshold is "unsure".
     pub unsure_margin: f32,
@@ -55,8 +67,13 @@ struct Vote {
 #[derive(Debug, Clone)]
 pub struct TrackVotes {
     votes: VecDeque<Vote>,
+    /// Best match of the latest embedding (`None` before the first, or when
+    /// nobody was enrolled).
     pub last: Option<BestMatch>,
+    /// Frame time of the latest embedding, `None` before the first.
     pub last_embedded: Option<Duration>,
+    /// Embeddings taken of this track so far (all of them, not only those
+    /// still in the window).
     pub embeddings: u64,
 }
 
@@ -67,6 +84,7 @@ impl Default for TrackVotes {
 }
 
 impl TrackVotes {
+    /// No votes yet: pending, and needs an embedding.
     pub fn new() -> Self {
         Self {
             votes: VecDeque::new(),

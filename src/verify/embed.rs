@@ -46,14 +46,18 @@ impl Embedding {
         Ok(Self(values))
     }
 
+    /// The 128 values.
     pub fn values(&self) -> &[f32] {
         &self.0
     }
 
+    /// Euclidean (L2) length of the descriptor.
     pub fn norm(&self) -> f32 {
         self.0.iter().map(|v| v * v).sum::<f32>().sqrt()
     }
 
+    /// Euclidean (L2) distance to `other`, on the raw descriptors (dlib's
+    /// measure: same person typically below 0.6).
     pub fn euclidean(&self, other: &Embedding) -> f32 {
         self.0
             .iter()
@@ -73,6 +77,7 @@ impl Embedding {
         1.0 - dot / n
     }
 
+    /// Distance to `other` in `metric`: smaller is more alike.
     pub fn distance(&self, other: &Embedding, metric: Metric) -> f32 {
         match metric {
             Metric::Euclidean => self.euclidean(other),
@@ -105,6 +110,8 @@ impl std::fmt::Display for Metric {
 pub trait FaceEmbedder: Send {
     /// SHA-256 of the model file: a gallery made with another model is refused.
     fn model_sha256(&self) -> &str;
+    /// The descriptor of an aligned [`CHIP_SIDE`] x [`CHIP_SIDE`] RGB chip;
+    /// another size is [`VerifyError::ChipSize`].
     fn embed(&mut self, chip: &RgbImage) -> Result<Embedding, VerifyError>;
 }
 
@@ -116,6 +123,8 @@ pub struct NetEmbedder {
 }
 
 impl NetEmbedder {
+    /// Loads the embedding model from `store` (checking its SHA-256) and
+    /// plans it for one chip.
     pub fn new(store: &ModelStore) -> Result<Self, ModelError> {
         let model = store.load_spec(&super::spec::EMBEDDING)?;
         let side = CHIP_SIDE as usize;

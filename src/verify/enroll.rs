@@ -17,12 +17,17 @@ use crate::core::face::Detection;
 /// What an enrollment kept and rejected.
 #[derive(Debug, Default)]
 pub struct EnrollSummary {
+    /// Frames offered to the enroller.
     pub examined: usize,
+    /// Templates that passed every gate, in the order they were taken.
     pub kept: Vec<Template>,
+    /// Frames turned away, counted per reason.
     pub rejected: BTreeMap<Reject, usize>,
 }
 
 impl EnrollSummary {
+    /// One line for the user: frames examined, templates kept, and each
+    /// rejection reason with its count.
     pub fn to_text(&self) -> String {
         let mut s = format!(
             "examined {} frames: kept {} templates",
@@ -41,6 +46,7 @@ pub struct Enroller {
     cfg: VerifyConfig,
     template: ChipTemplate,
     existing: Vec<Embedding>,
+    /// What was examined, kept and rejected so far.
     pub summary: EnrollSummary,
 }
 
@@ -55,6 +61,8 @@ impl Enroller {
         }
     }
 
+    /// True once `verify.enroll_templates` templates are kept: stop feeding
+    /// frames.
     pub fn is_full(&self) -> bool {
         self.summary.kept.len() >= self.cfg.enroll_templates
     }

@@ -34,47 +34,120 @@ pub const FILE_MODE: u32 = 0o600;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// A gallery that cannot be read, trusted or written. On the verification
+/// path any of these means "nobody enrolled": nobody is unlocked.
 #[derive(Debug, Error)]
 pub enum GalleryError {
+    /// No gallery file: nobody has enrolled yet.
     #[error("no gallery at {path}: nobody is enrolled (run `vigil enroll --name NAME`)")]
-    Missing { path: PathBuf },
+    Missing {
+        /// The gallery file.
+        path: PathBuf,
+    },
+    /// The file exists but could not be read.
     #[error("cannot read gallery {path}: {source}")]
     Read {
+        /// The gallery file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// Not a valid gallery: bad JSON, wrong format tag or malformed content.
     #[error("gallery {path} is corrupt: {message}")]
-    Corrupt { path: PathBuf, message: String },
+    Corrupt {
+        /// The gallery file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A gallery version this build does not read.
     #[error("gallery {path} has version {found}; this build reads version {VERSION}")]
-    Version { path: PathBuf, found: u32 },
+    Version {
+        /// The gallery file.
+        path: PathBuf,
+        /// The version in the file ([`VERSION`] is the one read).
+        found: u32,
+    },
+    /// The HMAC does not match: the file was altered, or signed with another
+    /// device key.
     #[error("gallery {path} failed its integrity check (altered, or made with another device key {key})")]
-    Tampered { path: PathBuf, key: PathBuf },
+    Tampered {
+        /// The gallery file.
+        path: PathBuf,
+        /// The key file it was checked with.
+        key: PathBuf,
+    },
+    /// The templates were computed by another embedding model, so distances
+    /// to them mean nothing.
     #[error("gallery {path} was made with another embedding model (sha256 {found}…, this model {expected}…): enroll again")]
     OtherModel {
+        /// The gallery file.
         path: PathBuf,
+        /// First 12 hex digits of the model SHA-256 recorded in the gallery.
         found: String,
+        /// First 12 hex digits of the loaded model's SHA-256.
         expected: String,
     },
+    /// The key file is missing or unreadable, so the gallery cannot be
+    /// checked.
     #[error("gallery key {path} is missing or unreadable, so gallery {gallery} cannot be verified: {source}")]
     KeyRead {
+        /// The key file.
         path: PathBuf,
+        /// The gallery it would verify.
         gallery: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The key file does not hold a valid key (wrong length, say).
     #[error("gallery key {path} is invalid: {message}")]
-    KeyInvalid { path: PathBuf, message: String },
+    KeyInvalid {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The key file can be read by group or others.
     #[error(
         "gallery key {path} is readable by other users (mode {mode:o}): chmod 600 it and re-enroll"
     )]
-    KeyPermissions { path: PathBuf, mode: u32 },
+    KeyPermissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its Unix permission bits.
+        mode: u32,
+    },
+    /// A new key could not be generated or written.
     #[error("cannot create the gallery key {path}: {message}")]
-    KeyCreate { path: PathBuf, message: String },
+    KeyCreate {
+        /// The key file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Saving the gallery (temp file, sync, rename) failed; the old file is
+    /// left as it was.
     #[error("cannot write gallery {path}: {message}")]
-    Write { path: PathBuf, message: String },
+    Write {
+        /// The gallery file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A person name that [`validate_name`] refuses.
     #[error("invalid name {name:?}: {reason}")]
-    BadName { name: String, reason: String },
+    BadName {
+        /// The name given.
+        name: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// Removing a person who is not in the gallery.
     #[error("nobody named {name:?} is enrolled")]
-    UnknownName { name: String },
+    UnknownName {
+        /// The name given.
+        name: String,
+    },
 }
 
 /// Why a template was kept: the quality measures at enrollment.
@@ -95,8 +168,11 @@ pub struct Quality {
 /// One stored descriptor and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {
+    /// The face descriptor.
     pub embedding: Embedding,
+    /// When it was enrolled, in seconds since the Unix epoch.
     pub created_unix_s: u64,
+    /// The quality measures that let it through the enrollment gates.
     pub quality: Quality,
     /// The source and frame it was taken from.
     pub origin: String,
@@ -105,8 +181,12 @@ pub struct Template {
 /// One enrolled person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
+    /// The name given at enrollment (see [`validate_name`]); unique in the
+    /// gallery.
     pub name: String,
+    /// When the person was first enrolled, in seconds since the Unix epoch.
     pub created_unix_s: u64,
+    /// The person's descriptors (several poses and moments).
     pub templates: Vec<Template>,
 }
 
@@ -115,6 +195,7 @@ pub struct Person {
 pub struct Gallery {
     /// SHA-256 of the embedding model the templates were computed with.
     pub model_sha256: String,
+    /// The enrolled people.
     pub people: Vec<Person>,
 }
 
@@ -131,7 +212,9 @@ struct GalleryFile {
 /// The best match of a descriptor in the gallery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BestMatch {
+    /// The person owning the nearest template.
     pub name: String,
+    /// Distance to that template, in the metric used (smaller is closer).
     pub distance: f32,
 }
 
@@ -168,6 +251,7 @@ pub fn validate_name(name: &str) -> Result<(), GalleryError> {
 }
 
 impl Gallery {
+    /// A gallery with nobody enrolled, for the model with this SHA-256.
     pub fn empty(model_sha256: &str) -> Self {
         Self {
             model_sha256: model_sha256.to_string(),
@@ -175,10 +259,12 @@ impl Gallery {
         }
     }
 
+    /// True when no person has a template (nobody can match).
     pub fn is_empty(&self) -> bool {
         self.people.iter().all(|p| p.templates.is_empty())
     }
 
+    /// The person enrolled under `name`, if any.
     pub fn person(&self, name: &str) -> Option<&Person> {
         self.people.iter().find(|p| p.name == name)
     }
@@ -202,6 +288,8 @@ impl Gallery {
         Ok(())
     }
 
+    /// Removes `name` with all their templates and returns them;
+    /// [`GalleryError::UnknownName`] if nobody has that name.
     pub fn remove(&mut self, name: &str) -> Result<Person, GalleryError> {
         let ix = self
             .people
@@ -238,11 +326,14 @@ impl Gallery {
 /// A gallery file and the key that authenticates it.
 #[derive(Debug, Clone)]
 pub struct GalleryStore {
+    /// The gallery JSON file.
     pub path: PathBuf,
+    /// The per-device HMAC key file (mode 0600).
     pub key_path: PathBuf,
 }
 
 impl GalleryStore {
+    /// A store for the gallery at `path` keyed by `key_path`; touches no file.
     pub fn new(path: impl Into<PathBuf>, key_path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),

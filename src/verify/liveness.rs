@@ -43,10 +43,13 @@ pub const MIN_MOTION_PX: f32 = 3.0;
 /// A small grey copy of a frame, for background motion.
 #[derive(Debug, Clone)]
 pub struct GreyThumb {
+    /// Thumbnail width, in thumbnail pixels.
     pub width: usize,
+    /// Thumbnail height, in thumbnail pixels.
     pub height: usize,
     /// Frame pixels per thumbnail pixel.
     pub scale: f32,
+    /// BT.601 luma, 0..255, row-major (`width * height` values).
     pub luma: Vec<f32>,
 }
 
@@ -202,15 +205,21 @@ fn smooth(raw: &[NoseFrame]) -> Vec<NoseFrame> {
 /// What one frame shows of one tracked face.
 #[derive(Debug, Clone)]
 pub struct Observation {
+    /// Frame time (the frame clock).
     pub t: Duration,
+    /// Nose position in the eye-mouth frame; `None` for degenerate landmarks.
     pub nose: Option<NoseFrame>,
+    /// Mean of the five landmarks, in frame pixels.
     pub centroid: Point,
+    /// The aligned grey face patch ([`face_patch`]), grey levels 0..255.
     pub patch: Vec<f32>,
     /// Background shift since the previous frame, when it could be measured.
     pub background: Option<Point>,
 }
 
 impl Observation {
+    /// Measures the face with landmarks `l` in frame `img` taken at `t`;
+    /// `background` is the frame's background shift, when measured.
     pub fn new(t: Duration, img: &RgbImage, l: &Landmarks, background: Option<Point>) -> Self {
         let pts = l.points();
         let n = pts.len() as f32;
@@ -231,10 +240,20 @@ impl Observation {
 /// The cues measured over a window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Cues {
+    /// Observations in the window.
     pub frames: usize,
+    /// Spread (std) of the smoothed nose position in the eye-mouth frame;
+    /// near 0 for a flat picture (compared with `liveness.min_parallax`).
     pub parallax: f32,
+    /// Mean absolute change of the face patch between consecutive frames, in
+    /// grey levels 0..255 (compared with `liveness.min_face_change`).
     pub face_change: f32,
+    /// Share (0..1) of the face's motion that the background shares; 0 when
+    /// the face moved less than [`MIN_MOTION_PX`] in all (compared with
+    /// `liveness.max_rigid_ratio`).
     pub rigid_ratio: f32,
+    /// Range of the smoothed horizontal nose position, in eye distances
+    /// (the head-turn challenge's cue).
     pub yaw_range: f32,
 }
 
@@ -244,14 +263,17 @@ pub struct Cues {
 pub enum Liveness {
     /// Not enough frames yet.
     Pending,
+    /// Every cue passed: a live face.
     Live,
     /// Looks like a picture; the reason names the cue.
     Spoof {
+        /// Which cue failed, with its value, for logs and the audit record.
         reason: String,
     },
 }
 
 impl Liveness {
+    /// True only for [`Liveness::Live`].
     pub fn is_live(&self) -> bool {
         matches!(self, Liveness::Live)
     }
@@ -264,6 +286,7 @@ pub struct LivenessTrack {
 }
 
 impl LivenessTrack {
+    /// Adds an observation and drops those more than `window` older than it.
     pub fn push(&mut self, o: Observation, window: Duration) {
         let t = o.t;
         self.obs.push_back(o);
@@ -276,10 +299,12 @@ impl LivenessTrack {
         }
     }
 
+    /// Observations in the window.
     pub fn len(&self) -> usize {
         self.obs.len()
     }
 
+    /// True before the first observation.
     pub fn is_empty(&self) -> bool {
         self.obs.is_empty()
     }

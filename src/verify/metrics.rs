@@ -7,13 +7,16 @@ use serde::Serialize;
 /// Distances of genuine (same person) and impostor (different people) pairs.
 #[derive(Debug, Clone, Default)]
 pub struct PairScores {
+    /// Distances of same-person pairs.
     pub genuine: Vec<f32>,
+    /// Distances of different-person pairs.
     pub impostor: Vec<f32>,
 }
 
 /// One operating point.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct OperatingPoint {
+    /// Distance threshold: a pair is accepted when its distance is below it.
     pub threshold: f32,
     /// Fraction of genuine pairs accepted (distance < threshold).
     pub tar: f64,
@@ -33,6 +36,7 @@ fn below(sorted: &[f32], t: f32) -> usize {
 }
 
 impl PairScores {
+    /// Number of pairs, genuine and impostor.
     pub fn total(&self) -> usize {
         self.genuine.len() + self.impostor.len()
     }
@@ -143,8 +147,11 @@ impl PairScores {
 /// Result of k-fold cross-validation.
 #[derive(Debug, Clone, Serialize)]
 pub struct CrossValidation {
+    /// Number of folds (k).
     pub folds: usize,
+    /// Mean over the folds of the test-fold accuracy (0..1).
     pub mean_accuracy: f64,
+    /// Standard deviation of the test-fold accuracies.
     pub std_accuracy: f64,
     /// Threshold chosen on each fold's training part.
     pub thresholds: Vec<f32>,

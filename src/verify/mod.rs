@@ -1,4 +1,5 @@
-//! Owner verification and unlock.
+//! Layer 3, a stage: owner verification and unlock. May use core, models and
+//! pipeline; never another stage or the app.
 //!
 //! ```text
 //! aligned chip ─▶ embed ─▶ best match in the gallery ─▶ N-of-M vote per track ─┐
@@ -38,16 +39,27 @@ pub use gallery::{Gallery, GalleryError, GalleryStore};
 pub use ratelimit::RateLimiter;
 pub use unlock::{LockState, UnlockController, UnlockError};
 
+/// Any failure of the verification path; each leaves the device locked.
 #[derive(Debug, Error)]
 pub enum VerifyError {
+    /// The embedding model failed to load or run.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The gallery could not be read, verified or written.
     #[error(transparent)]
     Gallery(#[from] GalleryError),
+    /// The audit log could not be opened or written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The unlock or lock command failed.
     #[error(transparent)]
     Unlock(#[from] UnlockError),
+    /// The aligned face chip is not the 150x150 pixels the embedding takes.
     #[error("face chip is {width}x{height}, the embedding takes 150x150")]
-    ChipSize { width: u32, height: u32 },
+    ChipSize {
+        /// Chip width, in pixels.
+        width: u32,
+        /// Chip height, in pixels.
+        height: u32,
+    },
 }

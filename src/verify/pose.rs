@@ -13,7 +13,11 @@ use crate::core::geometry::{Landmarks, Point};
 /// `v` from the eye line towards the mouth.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NoseFrame {
+    /// Coordinate along the left-to-right eye vector: 0 at the left eye, 1 at
+    /// the right eye, 0.5 centred.
     pub u: f32,
+    /// Coordinate along the vector from the eye midpoint to the mouth
+    /// midpoint: 0 on the eye line, 1 at the mouth.
     pub v: f32,
 }
 

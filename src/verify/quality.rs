@@ -16,11 +16,19 @@ use crate::core::face::Detection;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reject {
+    /// No face detected in the frame.
     NoFace,
+    /// More than one face: whose it is would be ambiguous.
     SeveralFaces,
+    /// Face box side below `verify.enroll_min_face_px`.
     TooSmall,
+    /// Face chip sharpness below `verify.enroll_min_sharpness`.
     Blurry,
+    /// |yaw| above `verify.enroll_max_yaw` or |roll| above
+    /// `verify.enroll_max_roll_deg`.
     NotFrontal,
+    /// Closer than `verify.enroll_min_spacing` to a template already kept or
+    /// enrolled.
     NearDuplicate,
 }
 

@@ -8,6 +8,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+/// Counts failed attempts on the frame clock and holds off unlocks during a
+/// lockout.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     max_failures: usize,
@@ -18,6 +20,8 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// `max_failures` (at least 1) failures within `window` start a lockout
+    /// of `lockout`.
     pub fn new(max_failures: usize, window: Duration, lockout: Duration) -> Self {
         Self {
             max_failures: max_failures.max(1),
@@ -57,6 +61,8 @@ impl RateLimiter {
         }
     }
 
+    /// Failures recorded since the last lockout or success (those older than
+    /// the window are dropped at the next failure).
     pub fn failures(&self) -> usize {
         self.failures.len()
     }

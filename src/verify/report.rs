@@ -10,14 +10,19 @@ use crate::core::face::TrackId;
 /// The verifier's view of one tracked face.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FaceVerdict {
+    /// The tracked face this is about.
     pub track: TrackId,
+    /// Who the vote says it is (pending, an owner, or unknown).
     #[serde(flatten)]
     pub identity: Identity,
     /// Nearest enrolled person and distance at the last embedding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best: Option<String>,
+    /// Distance to that person's nearest template at the last embedding, in
+    /// the configured metric; `None` before the first or with nobody enrolled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance: Option<f32>,
+    /// The liveness verdict of the track so far.
     #[serde(flatten)]
     pub liveness: Liveness,
 }
@@ -28,35 +33,59 @@ pub struct FaceVerdict {
 pub enum VerifyNotice {
     /// A track's identity changed (decided, or changed on refresh).
     Identity {
+        /// The tracked face.
         track: TrackId,
+        /// Its new identity.
         #[serde(flatten)]
         identity: Identity,
+        /// Distance of the last embedding to the best match, in the
+        /// configured metric, when there was one.
         #[serde(skip_serializing_if = "Option::is_none")]
         distance: Option<f32>,
     },
+    /// The unlock command succeeded (or none is configured): the device is
+    /// unlocked for this owner.
     Unlocked {
+        /// The owner's track.
         track: TrackId,
+        /// The owner's enrolled name.
         name: String,
+        /// Distance of the deciding embedding, in the configured metric.
         distance: f32,
     },
+    /// The device locked again.
     Locked {
+        /// Why: the unlock period ran out, the source was lost, the run ended;
+        /// with the lock command's failure appended when it failed.
         reason: String,
     },
+    /// An owner was recognised but the unlock did not happen.
     UnlockFailed {
+        /// The owner's track.
         track: TrackId,
+        /// Why (the command's failure, the audit log unavailable).
         reason: String,
     },
+    /// A recognised owner failed the liveness check (counted by the rate
+    /// limit).
     LivenessFailed {
+        /// The track.
         track: TrackId,
+        /// The failed cue of the last verdict, or no live verdict in time.
         reason: String,
+        /// The cues measured over the last window.
         cues: Cues,
     },
+    /// An owner was recognised during a lockout and not unlocked.
     LockedOut {
+        /// The track.
         track: TrackId,
+        /// Seconds of lockout left.
         remaining_s: f64,
     },
     /// An error on the unlock path (the device stays locked).
     Error {
+        /// What failed.
         message: String,
     },
 }
@@ -64,8 +93,11 @@ pub enum VerifyNotice {
 /// The verifier's output for one frame.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VerifyVerdict {
+    /// One verdict per tracked face in the frame.
     pub faces: Vec<FaceVerdict>,
+    /// True while the device is unlocked.
     pub unlocked: bool,
+    /// State changes during this frame, in order (often none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<VerifyNotice>,
 }

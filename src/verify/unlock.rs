@@ -18,20 +18,39 @@ use crate::core::face::TrackId;
 /// How often a running command is polled for exit.
 const POLL: Duration = Duration::from_millis(5);
 
+/// An unlock or lock command that did not succeed; the device stays locked.
 #[derive(Debug, Error)]
 pub enum UnlockError {
+    /// The program could not be started (not found, not executable).
     #[error("cannot start {program}: {source}")]
     Spawn {
+        /// The program (first element of the argv).
         program: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The program exited with a non-zero status or was killed by a signal.
     #[error("{program} failed: {status}")]
-    Exit { program: String, status: String },
+    Exit {
+        /// The program (first element of the argv).
+        program: String,
+        /// Its exit status, as text.
+        status: String,
+    },
+    /// The program ran past `unlock.timeout_s`; its process group was killed.
     #[error("{program} did not finish within {timeout_s} s and was killed")]
-    Timeout { program: String, timeout_s: f64 },
+    Timeout {
+        /// The program (first element of the argv).
+        program: String,
+        /// The limit it ran past, in seconds.
+        timeout_s: f64,
+    },
+    /// Waiting for the program's exit failed.
     #[error("cannot wait for {program}: {source}")]
     Wait {
+        /// The program (first element of the argv).
         program: String,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -105,9 +124,13 @@ fn kill_group(pid: u32) {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum LockState {
+    /// Locked: the initial state, and after any relock.
     Locked,
+    /// Unlocked for an owner until the relock time.
     Unlocked {
+        /// The owner's enrolled name.
         name: String,
+        /// The track that unlocked it.
         track: TrackId,
         /// Frame-clock time at which it relocks.
         #[serde(skip)]
@@ -116,6 +139,7 @@ pub enum LockState {
 }
 
 impl LockState {
+    /// True while [`LockState::Unlocked`].
     pub fn is_unlocked(&self) -> bool {
         matches!(self, LockState::Unlocked { .. })
     }
@@ -132,6 +156,8 @@ pub struct UnlockController {
 }
 
 impl UnlockController {
+    /// Locked, with the commands, command timeout and relock delay of
+    /// `config`; runs nothing.
     pub fn new(config: &super::config::UnlockConfig) -> Self {
         Self {
             command: config.command.clone(),
@@ -142,6 +168,7 @@ impl UnlockController {
         }
     }
 
+    /// The current lock state.
     pub fn state(&self) -> &LockState {
         &self.state
     }
