@@ -168,10 +168,13 @@ fn stream_mjpeg(request: &Request, stream: &mut TcpStream, ctx: &ServerCtx) -> s
         let Some(jpeg) = frame.jpeg(width) else {
             continue;
         };
+        // How old the frame is as its part leaves: capture to viewer.
         write!(
             stream,
-            "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
-            jpeg.len()
+            "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\
+             X-Vigil-Age-Ms: {:.1}\r\n\r\n",
+            jpeg.len(),
+            frame.captured.elapsed().as_secs_f64() * 1e3
         )?;
         stream.write_all(&jpeg)?;
         stream.write_all(b"\r\n")?;
