@@ -7,11 +7,13 @@
 # No hardware needed. See dev/vivid/README.md.
 #
 # Usage: dev/vivid/run.sh [PATH/TO/vigil]   (default: target/debug/vigil, built
-#        with `cargo build` if missing)
+#        with `cargo build --bin vigil` if missing; the dev profile is enough:
+#        its dependencies are optimised)
 # Env:   VIVID_ACCEL=tcg|kvm (default tcg: see README), VIVID_FRAMES (default 90),
 #        VIVID_TIMEOUT_S (default 420), VIVID_QEMU_ARGS (more qemu options,
 #        word-split), VIVID_KEEP=1 keeps the work folder.
 set -euo pipefail
+vigil=${1:+$(realpath -m "$1")}
 cd "$(dirname "$0")/../.."
 here=dev/vivid
 start=$(date +%s)
@@ -20,24 +22,23 @@ need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v cpio >/dev/null || need+=(cpio)
 command -v modinfo >/dev/null || need+=(kmod)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx modprobe || need+=(busybox-static)
+# The static busybox (the plain `busybox` package is dynamically linked).
+static_busybox() { [ -x /bin/busybox ] && [[ $(LC_ALL=C ldd /bin/busybox 2>&1 || true) == *"not a dynamic"* ]]; }
+static_busybox || need+=(busybox-static)
 compgen -G '/boot/vmlinuz-*' >/dev/null || need+=(linux-image-amd64)
 if [ ${#need[@]} -gt 0 ]; then
     echo "vivid: installing ${need[*]}"
     sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# busybox-static replaces busybox: make sure the static one is there.
-file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' \
-    || ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' \
-    || { echo "vivid: /bin/busybox is not static (install busybox-static)"; exit 1; }
+static_busybox || { echo "vivid: /bin/busybox is not static (install busybox-static)"; exit 1; }
 
 vmlinuz=$(ls -1 /boot/vmlinuz-* | sort -V | tail -1)
 kver=${vmlinuz#/boot/vmlinuz-}
 mods=/lib/modules/$kver
 [ -d "$mods" ] || { echo "vivid: no $mods"; exit 1; }
 
-vigil=${1:-target/debug/vigil}
+vigil=${vigil:-${CARGO_TARGET_DIR:-target}/debug/vigil}
 if [ ! -x "$vigil" ]; then
     echo "vivid: building $vigil"
     cargo build --bin vigil
