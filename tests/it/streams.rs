@@ -23,38 +23,28 @@ pub struct StreamServer {
 impl StreamServer {
     /// The RTSP server serving the owner's test frames at `rtsp://127.0.0.1:PORT/cam`.
     pub fn rtsp() -> Self {
-        let port = free_port();
-        let frames = fixture("verify/owner/%03d.jpg").display().to_string();
-        Self::start(
-            repo("dev/streams/rtsp_server.py"),
-            vec![
-                "--port".into(),
-                port.to_string(),
-                "--frames".into(),
-                frames,
-                "--fps".into(),
-                "10".into(),
-            ],
-            port,
-        )
+        Self::serving("rtsp_server.py", fixture("verify/owner/%03d.jpg"))
     }
 
     /// The HTTP MJPEG server at `http://127.0.0.1:PORT/stream.mjpeg`.
     pub fn mjpeg() -> Self {
+        Self::serving("mjpeg_server.py", fixture("verify/owner"))
+    }
+
+    /// `dev/streams/<script>` serving `frames` at 10 FPS on a free port.
+    fn serving(script: &str, frames: PathBuf) -> Self {
         let port = free_port();
-        let frames = fixture("verify/owner").display().to_string();
-        Self::start(
-            repo("dev/streams/mjpeg_server.py"),
-            vec![
-                "--port".into(),
-                port.to_string(),
-                "--frames".into(),
-                frames,
-                "--fps".into(),
-                "10".into(),
-            ],
-            port,
-        )
+        let args = [
+            "--port",
+            &port.to_string(),
+            "--frames",
+            &frames.display().to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["--fps".to_string(), "10".to_string()])
+        .collect();
+        Self::start(repo(&format!("dev/streams/{script}")), args, port)
     }
 
     fn start(script: PathBuf, args: Vec<String>, port: u16) -> Self {
