@@ -17,7 +17,6 @@
 // `missing_docs` is on for the crate (Cargo.toml [lints]); a module whose
 // public items are not all documented yet says so here, and loses the
 // `allow` when they are.
-#[allow(missing_docs)]
 pub mod app;
 pub mod attention;
 pub mod capture;

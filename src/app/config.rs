@@ -31,20 +31,36 @@ pub struct Loaded {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// `[capture]`: the frame source (camera, Pi camera, file, demo clip) and its size and rate.
     pub capture: crate::capture::CaptureConfig,
+    /// `[models]`: where the ONNX model files are looked up (checked against the built-in SHA-256 manifest).
     pub models: crate::models::ModelsConfig,
+    /// `[pipeline]`: channel capacity, replay policy, progress-line interval (s) and frame limit.
     pub pipeline: crate::pipeline::PipelineConfig,
+    /// `[present]`: headless mode, the JSON-lines event sink and the overlay window.
     pub present: super::present::PresentConfig,
+    /// `[scene]`: the owner / others / objects classifier and its on-device head training.
     pub scene: crate::scene::SceneConfig,
+    /// `[detect]`: the MTCNN face detector (smallest face in pixels, stage
+    /// thresholds, full-scan cadence in frames).
     pub detect: crate::detect::DetectConfig,
+    /// `[track]`: the IoU tracker that turns detections into tracks.
     pub track: crate::track::TrackConfig,
+    /// `[verify]`: owner verification against the enrolled gallery, and the state directory.
     pub verify: crate::verify::VerifyConfig,
+    /// `[liveness]`: rejection of a still or replayed picture of the owner.
     pub liveness: crate::verify::LivenessConfig,
+    /// `[unlock]`: the unlock and lock commands, their timeout and the audit log.
     pub unlock: crate::verify::UnlockConfig,
+    /// `[emotion]`: the per-face expression classifier (7 classes) and its smoothing.
     pub emotion: crate::emotion::EmotionConfig,
+    /// `[monitor]`: the driver-mood monitor over the largest face, and its alerts.
     pub monitor: crate::emotion::MonitorConfig,
+    /// `[mqtt]`: publishing events and the device state to an MQTT broker (`url = ""` = off).
     pub mqtt: super::outlets::mqtt::MqttConfig,
+    /// `[http]`: the live view and local HTTP API (empty `bind` = off).
     pub http: super::outlets::http::HttpConfig,
+    /// `[attention]`: driver attention (eye closure, yawning, head pose) on the driver's track.
     pub attention: crate::attention::AttentionConfig,
 }
 

@@ -13,8 +13,10 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod front;
+#[allow(missing_docs)] // documented separately
 pub mod outlets;
 pub mod paths;
+#[allow(missing_docs)] // documented separately
 pub mod present;
 pub mod secrets;
 pub mod update;

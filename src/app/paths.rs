@@ -19,19 +19,32 @@ pub const INSTALLED_STATE_DIR: &str = "/var/lib/vigil";
 /// Mode of a state directory Vigil creates: owner only.
 pub const STATE_DIR_MODE: u32 = 0o700;
 
+/// Why no usable state directory could be had.
 #[derive(Debug, Error)]
 pub enum PathsError {
     #[error(
         "no state directory: set verify.state_dir in the config or {env} (HOME and XDG_STATE_HOME are unset)"
     )]
-    NoStateDir { env: &'static str },
+    /// Nothing configured, no environment override, no writable installed
+    /// directory, no absolute `XDG_STATE_HOME` and no `HOME`.
+    NoStateDir {
+        /// The environment variable that would have named one ([`STATE_DIR_ENV`]).
+        env: &'static str,
+    },
     #[error("cannot create state directory {path}: {source}")]
+    /// The chosen directory was missing and could not be created.
     Create {
+        /// The directory.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     #[error("state directory {path} exists but is not a directory")]
-    NotADir { path: PathBuf },
+    /// The chosen path exists but is a file or something else, not a directory.
+    NotADir {
+        /// The path.
+        path: PathBuf,
+    },
 }
 
 /// The state directory, created 0700 when missing.

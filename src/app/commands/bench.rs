@@ -25,14 +25,18 @@ use anyhow::Result;
 pub const DEFAULT_MODEL_RUNS: usize = 30;
 /// Frame size of the P-Net pyramid timed per level (the target camera size).
 pub const PYRAMID_FRAME: (usize, usize) = (640, 480);
-/// P-Net pyramid for the per-model figures: minimum face and scale step.
+/// P-Net pyramid for the per-model figures: minimum face, in pixels (as
+/// `detect.min_face_px`).
 pub const PYRAMID_MIN_FACE: f64 = 40.0;
+/// P-Net pyramid for the per-model figures: scale step between levels (as
+/// `detect.scale_factor`).
 pub const PYRAMID_FACTOR: f64 = 0.709;
 /// P-Net's receptive cell.
 const PNET_CELL: f64 = 12.0;
 /// Interval between memory samples during a looped run.
 const RSS_SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
+/// Flags of `vigil bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// Replay source (default: demo). Any `--source` spec except a camera.
@@ -61,31 +65,50 @@ pub struct BenchArgs {
 /// Median and p95 of one model at one input shape.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelTiming {
+    /// The model's file name.
     pub model: String,
+    /// The input tensor shape it was timed at.
     pub shape: Vec<usize>,
+    /// Median time of one run, in milliseconds.
     pub median_ms: f64,
+    /// 95th-percentile time of one run, in milliseconds.
     pub p95_ms: f64,
 }
 
 /// The `--json` object: the keys fixed by the issue first, then details.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
+    /// Frames that reached the presenter.
     pub frames: u64,
+    /// Frames presented per wall-clock second.
     pub fps: f64,
+    /// Median capture-to-verdict latency (identity, emotion, scene), in milliseconds.
     pub latency_p50_ms: f64,
+    /// 95th-percentile capture-to-verdict latency, in milliseconds.
     pub latency_p95_ms: f64,
+    /// Detect stage median time per processed frame, in milliseconds (0 when
+    /// the stage is not in the pipeline; likewise below).
     pub detect_ms: f64,
+    /// Verify stage (face embedding) median time per processed input, in milliseconds.
     pub embed_ms: f64,
+    /// Emotion stage median time per processed input, in milliseconds.
     pub emotion_ms: f64,
     /// Attention stage p50 over every frame (reads every `attention.every_n_frames`).
     pub attention_ms: f64,
+    /// Scene stage median time per processed input, in milliseconds.
     pub scene_ms: f64,
+    /// Peak resident set size of the process (`VmHWM`), in MiB.
     pub rss_mb: f64,
+    /// Median capture-to-output latency (the frame's result reaching the
+    /// presenter), in milliseconds.
     pub output_p50_ms: f64,
+    /// Per-stage statistics of the run (latency, drops).
     pub stages: Vec<StageStats>,
+    /// Per-model timings, one thread each (empty with `--no-models`).
     pub models: Vec<ModelTiming>,
     /// (seconds since start, RSS MiB) every few seconds of a looped run.
     pub rss_samples_mb: Vec<(f64, f64)>,
+    /// The replay source spec that was run.
     pub source: String,
 }
 

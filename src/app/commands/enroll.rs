@@ -15,6 +15,7 @@ use crate::verify::enroll::Enroller;
 use crate::verify::gallery::{validate_name, GalleryError, GalleryStore};
 use crate::verify::spec::EMBEDDING;
 
+/// Flags of `vigil enroll`.
 #[derive(Debug, Args)]
 pub struct EnrollArgs {
     /// Person to enroll (letters, digits, space, `_`, `-`, `.`; at most 64).

@@ -34,10 +34,13 @@ pub const DEFAULT_MATCH_IOU: f32 = 0.4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Expect {
+    /// A face in every frame.
     Face,
+    /// No face in any frame.
     None,
 }
 
+/// `vigil eval detect` arguments.
 #[derive(Debug, Args)]
 pub struct DetectEvalArgs {
     /// Folder of photos.
@@ -329,15 +332,23 @@ pub fn transitions(present: &[bool]) -> Vec<usize> {
 /// Median milliseconds per image, overall and per stage.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimingSummary {
+    /// Images (or frames) timed.
     pub images: usize,
+    /// Median detector time per image, in milliseconds.
     pub median_ms: f64,
+    /// 90th-percentile detector time per image, in milliseconds.
     pub p90_ms: f64,
+    /// Median time per image of each detector step (pyramid resize, P-Net,
+    /// R-Net, O-Net, ...), in milliseconds, by step name.
     pub stages_median_ms: BTreeMap<&'static str, f64>,
+    /// Median number of candidate windows entering R-Net per image.
     pub median_rnet_windows: usize,
+    /// Median number of windows entering O-Net per image.
     pub median_onet_windows: usize,
 }
 
 impl TimingSummary {
+    /// Summarises per-image detector timings (all zero when `timings` is empty).
     pub fn of(timings: &[DetectTimings]) -> Self {
         let total: Vec<Duration> = timings.iter().map(|t| t.total).collect();
         let mut stages = BTreeMap::new();
@@ -361,6 +372,7 @@ impl TimingSummary {
         }
     }
 
+    /// Prints the summary to stdout: one line, then one line per step.
     pub fn print(&self) {
         println!(
             "detector time per image: median {:.2} ms, p90 {:.2} ms ({} images; median windows into R-Net {}, O-Net {})",

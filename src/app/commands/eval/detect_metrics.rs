@@ -9,20 +9,31 @@ use crate::core::geometry::BoundingBox;
 /// One scored detection in one image.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
+    /// Index of the image (into the ground-truth list).
     pub image: usize,
+    /// The detected box, in image pixels.
     pub bbox: BoundingBox,
+    /// Detector confidence; higher ranks first.
     pub score: f32,
 }
 
 /// Totals over a set of images.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DetectionScore {
+    /// Images scored.
     pub images: usize,
+    /// Ground-truth faces over all images.
     pub faces: usize,
+    /// Detections over all images.
     pub detections: usize,
+    /// Detections matched to a ground-truth face.
     pub true_positives: usize,
+    /// `true_positives / faces`, 0..=1 (0 with no faces).
     pub recall: f64,
+    /// `true_positives / detections`, 0..=1 (0 with no detections).
     pub precision: f64,
+    /// Average precision: area under the all-point interpolated
+    /// precision-recall curve, 0..=1.
     pub ap: f64,
 }
 

@@ -35,28 +35,48 @@ use crate::models::{self, ModelError, ModelStore};
 /// Crops classified per call (one batch per model).
 pub const EVAL_BATCH: usize = 8;
 
+/// Why an emotion evaluation failed.
 #[derive(Debug, Error)]
 pub enum EvalError {
+    /// The emotion classifier failed to load or run.
     #[error(transparent)]
     Emotion(#[from] EmotionError),
+    /// The model directory could not be resolved or a model not loaded.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// An image or the data folder could not be read.
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// No image in any class sub-folder (after the `--split` filter).
     #[error("{path}: no images in any of the class folders {classes}")]
-    NoImages { path: PathBuf, classes: String },
+    NoImages {
+        /// The data folder.
+        path: PathBuf,
+        /// The class folder names looked for, comma-separated.
+        classes: String,
+    },
+    /// The face detector failed to load or run (without `--cropped`).
     #[error("face detector: {0}")]
     Detector(crate::core::finder::FinderError),
+    /// The report or the plot could not be written.
     #[error("cannot write {path}: {message}")]
-    Write { path: PathBuf, message: String },
+    Write {
+        /// The file (`<stdout>` for the report).
+        path: PathBuf,
+        /// The underlying error.
+        message: String,
+    },
 }
 
 /// Which files of the data folder are evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Split {
+    /// Every file.
     All,
+    /// The half parameters were fitted on (lowest bit of SHA-256(file name)[0] is 0).
     Fit,
+    /// The half never fitted on (lowest bit of SHA-256(file name)[0] is 1).
     Holdout,
 }
 
@@ -75,6 +95,7 @@ impl Split {
         }
     }
 
+    /// Whether `path` is evaluated under this split (always for [`Split::All`]).
     pub fn contains(self, path: &Path) -> bool {
         self == Split::All || Split::of(path) == self
     }
@@ -116,19 +137,33 @@ pub struct EmotionEvalArgs {
 /// The result of an evaluation.
 #[derive(Debug, Clone, Serialize)]
 pub struct EmotionEvalReport {
+    /// Images evaluated, with or without a face found.
     pub images: usize,
+    /// Images in which no face was found (counted as wrong).
     pub no_face: usize,
+    /// Correct verdicts over all images, 0..=1.
     pub accuracy: f64,
+    /// Recall per class name, 0..=1 (no-face images count as misses; `null`
+    /// for a class with no images).
     pub per_class_recall: serde_json::Map<String, serde_json::Value>,
+    /// Precision per class name, 0..=1 (`null` for a class never predicted).
     pub per_class_precision: serde_json::Map<String, serde_json::Value>,
     /// Rows = truth, columns = prediction, both in canonical order.
     pub confusion: Vec<Vec<u64>>,
+    /// The class names in canonical order (rows and columns of `confusion`).
     pub classes: Vec<&'static str>,
+    /// The files evaluated (`--split`).
     pub split: Split,
+    /// The split rule in words, for the record.
     pub split_rule: &'static str,
+    /// Whether the images were classified as crops, without detection.
     pub cropped: bool,
+    /// The test-time views used.
     pub tta: TtaMode,
+    /// Weight of face-api in the ensemble used (0 = mini-Xception alone).
     pub faceapi_weight: f32,
+    /// Wall-clock time per image over the whole run (loading, detection,
+    /// classification), in milliseconds.
     pub ms_per_image: f64,
     /// One entry per image with `--list`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -138,17 +173,22 @@ pub struct EmotionEvalReport {
 /// The verdict on one image (`--list`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageResult {
+    /// The image's path.
     pub file: String,
+    /// The class of its folder.
     pub truth: Emotion,
     /// `None`: no face found.
     pub predicted: Option<Emotion>,
+    /// Probability of the predicted class, 0..=1 (`None`: no face found).
     pub confidence: Option<f32>,
 }
 
 /// A labelled image of the data folder.
 #[derive(Debug, Clone)]
 pub struct Sample {
+    /// The image file.
     pub path: PathBuf,
+    /// The class of its folder.
     pub truth: Emotion,
 }
 
@@ -178,11 +218,14 @@ pub fn list_samples(dir: &Path, split: Split) -> Result<Vec<Sample>, EvalError> 
 /// Accumulates a confusion matrix.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Confusion {
+    /// Images per (truth, prediction), indexed by [`Emotion::index`].
     pub counts: [[u64; EMOTION_COUNT]; EMOTION_COUNT],
+    /// Images per true class in which no face was found.
     pub no_face: [u64; EMOTION_COUNT],
 }
 
 impl Confusion {
+    /// Counts one image (`predicted` `None`: no face found).
     pub fn add(&mut self, truth: Emotion, predicted: Option<Emotion>) {
         match predicted {
             Some(p) => self.counts[truth.index()][p.index()] += 1,
@@ -190,6 +233,7 @@ impl Confusion {
         }
     }
 
+    /// Images counted, no-face ones included.
     pub fn images(&self) -> u64 {
         self.counts.iter().flatten().sum::<u64>() + self.no_face.iter().sum::<u64>()
     }

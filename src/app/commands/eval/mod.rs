@@ -10,12 +10,15 @@ pub mod verify;
 
 use clap::{Args, Subcommand};
 
+/// Flags of `vigil eval`: which stage to evaluate.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    /// The stage to evaluate, with its own flags.
     #[command(subcommand)]
     pub command: EvalCommand,
 }
 
+/// The `vigil eval` subcommands, one per stage.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
     /// Driver attention: eye state (closed/ open/) and yawn (yawn/ no_yawn/) accuracy through the detector.

@@ -31,6 +31,7 @@ use crate::scene::{
 };
 use anyhow::Result;
 
+/// `vigil eval scene` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct SceneEvalArgs {
     /// k-fold mode: a folder with owner/, others/ and objects/.
@@ -108,7 +109,9 @@ pub fn face_finder(
 /// One image of a data set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledImage {
+    /// The image file.
     pub path: PathBuf,
+    /// The class of its folder (owner, others, objects).
     pub class: SceneClass,
     /// File-name prefix before the first `-` (the whole stem if none).
     pub source: String,
@@ -154,8 +157,11 @@ pub fn list_class(dir: &Path, class: SceneClass) -> Result<Vec<LabelledImage>> {
 /// An image's features and whether they were taken around a face.
 #[derive(Debug, Clone)]
 pub struct Featurized {
+    /// The image.
     pub image: LabelledImage,
+    /// The backbone's features of its region.
     pub features: Features,
+    /// Whether the region was taken around a face (else the whole frame).
     pub face_region: bool,
 }
 
@@ -168,6 +174,7 @@ pub struct FacesCache {
 }
 
 impl FacesCache {
+    /// Reads a cache file; an unreadable file or a malformed line (named) is an error.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| SceneError::Io {
             path: path.to_path_buf(),
@@ -195,6 +202,7 @@ impl FacesCache {
         Ok(Self { faces })
     }
 
+    /// The faces recorded for `image`; an error if it is not in the cache.
     pub fn get(&self, image: &Path) -> Result<&[Detection]> {
         let key = std::fs::canonicalize(image).unwrap_or_else(|_| image.to_path_buf());
         self.faces.get(&key).map(Vec::as_slice).ok_or_else(|| {
@@ -212,7 +220,9 @@ enum Faces {
 
 /// Images to features through the runtime path (crop rule, backbone).
 pub struct Featurizer {
+    /// The scene backbone (MobileNetV2, fp32 or int8).
     pub backbone: Backbone,
+    /// The crop rule: whole frame or largest face, margin, grey.
     pub crop: CropSpec,
     faces: Faces,
     /// Backbone time per image (for the report).
@@ -220,6 +230,8 @@ pub struct Featurizer {
 }
 
 impl Featurizer {
+    /// Loads the backbone `variant`, and the faces source the crop rule
+    /// needs: `faces_cache` if given, else the face detector (none for whole frames).
     pub fn new(
         store: &ModelStore,
         config: &Config,
@@ -256,6 +268,7 @@ impl Featurizer {
         Ok((features, region.face))
     }
 
+    /// Loads and featurizes every image, in order (progress logged every 200).
     pub fn all(&mut self, images: &[LabelledImage]) -> Result<Vec<Featurized>> {
         let mut out = Vec::with_capacity(images.len());
         for (i, img) in images.iter().enumerate() {
@@ -273,6 +286,7 @@ impl Featurizer {
         Ok(out)
     }
 
+    /// Median backbone time per image so far, in milliseconds (0 before any).
     pub fn median_backbone_ms(&self) -> f64 {
         median_ms(&self.backbone_times)
     }
@@ -341,22 +355,27 @@ pub fn thin_negatives(set: &NegativeSet, n: usize) -> NegativeSet {
 pub struct Confusion(pub [[u32; SceneClass::COUNT]; SceneClass::COUNT]);
 
 impl Confusion {
+    /// Counts one image.
     pub fn add(&mut self, truth: SceneClass, predicted: SceneClass) {
         self.0[truth.index()][predicted.index()] += 1;
     }
 
+    /// Images counted.
     pub fn total(&self) -> u32 {
         self.0.iter().flatten().sum()
     }
 
+    /// Images whose prediction is their true class.
     pub fn correct(&self) -> u32 {
         (0..SceneClass::COUNT).map(|i| self.0[i][i]).sum()
     }
 
+    /// `correct / total`, 0..=1 (0 when empty).
     pub fn accuracy(&self) -> f64 {
         ratio(self.correct(), self.total())
     }
 
+    /// Share of `class`'s images predicted as `class`, 0..=1 (0 when it has none).
     pub fn recall(&self, class: SceneClass) -> f64 {
         let row = &self.0[class.index()];
         ratio(row[class.index()], row.iter().sum())
@@ -374,39 +393,55 @@ fn ratio(a: u32, b: u32) -> f64 {
 /// Accuracy of one source (file-name prefix).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SourceScore {
+    /// The source's true class label.
     pub class: String,
+    /// Test images of the source.
     pub images: u32,
+    /// Of those, the correctly classified.
     pub correct: u32,
 }
 
 /// Everything `vigil eval scene` reports (the `--json` line).
 #[derive(Debug, Clone, Serialize)]
 pub struct SceneEvalReport {
+    /// `kfold` (`--data`) or `enroll` (`--enroll`, `--test`).
     pub mode: String,
+    /// Backbone variant of the test features (`fp32` or `int8`).
     pub backbone: String,
     /// Backbone of the training features (enrollment mode; same as `backbone`
     /// unless `--train-backbone`).
     pub train_backbone: String,
+    /// Crop mode: `whole_frame` or `largest_face`.
     pub crop: String,
+    /// Fraction of the face box's side added on every side (`largest_face`).
     pub face_margin: f32,
+    /// Whether the region was looked at in grey rather than colour.
     pub grey: bool,
+    /// Test images classified.
     pub images: u32,
+    /// Correct over all test images, 0..=1.
     pub accuracy: f64,
+    /// Recall per class label, 0..=1.
     pub per_class_recall: BTreeMap<String, f64>,
     /// `confusion[true][predicted]`.
     pub confusion: BTreeMap<String, BTreeMap<String, u32>>,
+    /// Accuracy per source, keyed `class/source` (source: file-name prefix).
     pub per_source: BTreeMap<String, SourceScore>,
     /// Training samples per class (enrollment mode; per fold on average in k-fold).
     pub train_samples: BTreeMap<String, u32>,
     /// Test images whose region was around a face.
     pub test_face_regions: u32,
-    /// Median head training time (one fit per fold in k-fold).
+    /// Median head training time, in milliseconds (one fit per fold in k-fold).
     pub train_ms: f64,
+    /// L-BFGS iterations of the head fit (the most over the folds in k-fold).
     pub train_iterations: usize,
     /// Final training objective (enrollment mode; last fold in k-fold).
     pub train_loss: f64,
-    /// Median backbone time per image over the run (whole process, not a benchmark).
+    /// Median backbone time per image over the run, in milliseconds (whole
+    /// process, not a benchmark).
     pub backbone_ms_median: f64,
+    /// Misclassified test images: path, true class, predicted class and the
+    /// predicted class's probability (not in the JSON).
     #[serde(skip)]
     pub errors: Vec<(PathBuf, SceneClass, SceneClass, f32)>,
 }
@@ -465,6 +500,7 @@ impl SceneEvalReport {
         self.test_face_regions += f.face_region as u32;
     }
 
+    /// The human-readable report; `list_errors` appends every misclassified image.
     pub fn to_text(&self, list_errors: bool) -> String {
         let mut s = format!(
             "scene eval ({} mode): backbone {}{}, crop {}{}{}\n",

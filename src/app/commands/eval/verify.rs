@@ -42,6 +42,7 @@ pub enum PadMode {
     Grey,
 }
 
+/// `vigil eval verify` arguments.
 #[derive(Debug, Args)]
 pub struct VerifyEvalArgs {
     /// Folder with one sub-folder of images per person.
@@ -56,6 +57,7 @@ pub struct VerifyEvalArgs {
     /// Padding added on each side before detection, as a fraction of the side.
     #[arg(long, default_value_t = 0.3)]
     pub pad: f32,
+    /// What fills the padding.
     #[arg(long, value_enum, default_value_t = PadMode::Edge)]
     pub pad_mode: PadMode,
     /// Chip layout.
@@ -69,17 +71,29 @@ pub struct VerifyEvalArgs {
 /// The figures of one metric.
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricReport {
+    /// How two embeddings were compared (euclidean or cosine distance).
     pub metric: Metric,
     /// Folds of the cross-validated accuracy ([`folds_for`] the set's size).
     pub folds: usize,
+    /// Mean cross-validated accuracy over the folds, 0..=1 (each fold judged
+    /// at the threshold best on the others).
     pub accuracy: f64,
+    /// Standard deviation of the per-fold accuracies.
     pub accuracy_std: f64,
+    /// Equal error rate over all pairs, 0..=1: where FAR and FRR cross.
     pub eer: f64,
+    /// Distance threshold at the equal error rate.
     pub eer_threshold: f32,
+    /// Highest true accept rate, 0..=1, with a false accept rate of at most 1e-3.
     pub tar_at_far_1e3: f64,
+    /// Distance threshold of that operating point.
     pub threshold_at_far_1e3: f32,
+    /// Highest true accept rate, 0..=1, with a false accept rate of at most 1e-4.
     pub tar_at_far_1e4: f64,
+    /// Distance threshold of that operating point.
     pub threshold_at_far_1e4: f32,
+    /// Distance threshold with the highest accuracy over all pairs (a pair
+    /// under it is judged the same person).
     pub best_threshold: f32,
 }
 
