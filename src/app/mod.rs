@@ -13,10 +13,9 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod front;
-#[allow(missing_docs)] // documented separately
 pub mod outlets;
 pub mod paths;
-#[allow(missing_docs)] // documented separately
+#[allow(missing_docs)] // events and state pending
 pub mod present;
 pub mod secrets;
 pub mod update;

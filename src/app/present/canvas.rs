@@ -7,27 +7,39 @@ use image::RgbImage;
 /// A colour as 0x00RRGGBB (minifb's layout).
 pub type Colour = u32;
 
+/// Face boxes and track labels.
 pub const GREEN: Colour = 0x0000_d060;
+/// Locked, unknown, spoof, alert banners.
 pub const RED: Colour = 0x00e0_3030;
+/// Scene and mood lines, the top emotion bar.
 pub const YELLOW: Colour = 0x00f0_d020;
+/// Landmarks and attention figures.
 pub const CYAN: Colour = 0x0020_d0f0;
+/// Text on dark panels.
 pub const WHITE: Colour = 0x00ff_ffff;
+/// Background of a new canvas.
 pub const BLACK: Colour = 0x0000_0000;
 /// Side of one glyph of the built-in 8x8 font.
 pub const GLYPH: usize = 8;
 
+/// A colour from its red, green and blue bytes.
 pub const fn rgb(r: u8, g: u8, b: u8) -> Colour {
     ((r as u32) << 16) | ((g as u32) << 8) | b as u32
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A picture being drawn: `width * height` pixels, row by row.
 pub struct Canvas {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// The pixels, row-major, 0x00RRGGBB.
     pub pixels: Vec<Colour>,
 }
 
 impl Canvas {
+    /// A black canvas.
     pub fn new(width: usize, height: usize) -> Self {
         Self {
             width,
@@ -53,6 +65,7 @@ impl Canvas {
         c
     }
 
+    /// The pixel at (x, y); `None` outside the canvas.
     pub fn get(&self, x: i64, y: i64) -> Option<Colour> {
         if x < 0 || y < 0 || x >= self.width as i64 || y >= self.height as i64 {
             return None;
@@ -60,6 +73,7 @@ impl Canvas {
         Some(self.pixels[y as usize * self.width + x as usize])
     }
 
+    /// Sets the pixel at (x, y); outside the canvas nothing happens.
     pub fn put(&mut self, x: i64, y: i64, colour: Colour) {
         if x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height {
             self.pixels[y as usize * self.width + x as usize] = colour;

@@ -8,9 +8,13 @@ use crate::core::check::{positive, ConfigError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PresentConfig {
+    /// No window: JSON-lines events (`--headless`).
     pub headless: bool,
+    /// Where events go: "-" = stdout, else a file (`--events`).
     pub events: String,
+    /// Also write one event per processed frame.
     pub frame_events: bool,
+    /// Integer zoom of the overlay window (at least 1).
     pub window_scale: u32,
 }
 

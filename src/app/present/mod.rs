@@ -44,6 +44,8 @@ pub struct Present {
 pub const LIVE_EVERY: Duration = Duration::from_millis(500);
 
 impl Present {
+    /// A presenter writing `events` (per-frame ones too with `frame_events`)
+    /// and showing the overlay in `window` at integer zoom `scale`.
     pub fn new(
         events: Option<EventWriter>,
         frame_events: bool,
@@ -95,6 +97,7 @@ impl Present {
         self.last_state = Some(stamped);
     }
 
+    /// Everything presented so far, merged.
     pub fn state(&self) -> &PresentState {
         &self.state
     }

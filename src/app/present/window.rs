@@ -7,6 +7,7 @@ use super::error::{PresentError as Error, Result};
 /// Window title.
 pub const TITLE: &str = "Vigil";
 
+/// The overlay window, opened on the first frame shown.
 #[cfg(feature = "window")]
 pub struct OverlayWindow {
     window: Option<minifb::Window>,
@@ -14,6 +15,7 @@ pub struct OverlayWindow {
 
 #[cfg(feature = "window")]
 impl OverlayWindow {
+    /// A window not opened yet.
     pub fn new() -> Self {
         Self { window: None }
     }
@@ -67,15 +69,18 @@ impl Default for OverlayWindow {
     }
 }
 
+/// No window in this build (`--no-default-features`): showing is an error.
 #[cfg(not(feature = "window"))]
 pub struct OverlayWindow;
 
 #[cfg(not(feature = "window"))]
 impl OverlayWindow {
+    /// The stand-in.
     pub fn new() -> Self {
         Self
     }
 
+    /// Always an error: this build cannot open a window.
     pub fn show(&mut self, _canvas: &Canvas) -> Result<bool> {
         Err(Error::Display(
             "this build has no window support (built without the `window` feature); use --headless"
@@ -83,6 +88,7 @@ impl OverlayWindow {
         ))
     }
 
+    /// Nothing to pump: the (absent) window is never closed.
     pub fn pump(&mut self) -> bool {
         true
     }
