@@ -105,7 +105,8 @@ def main() -> int:
                 t.join(timeout=6)
             dt = t1 - t0
             drops = sum(x["dropped"] for x in s1["stages"]) - sum(x["dropped"] for x in s0["stages"])
-            rate = sum(c[0] - b for c, b in zip(counters, parts0)) / dt / n if n else 0.0
+            # Parts received per viewer per second (each part carries one age).
+            rate = len(AGES) / (dt + 1.0) / n if n else 0.0
             snap.sort()
             ages = sorted(AGES)
             age = ages[len(ages) // 2] if ages else float("nan")
