@@ -14,9 +14,7 @@
 //! Every stage is a plain type with a `process`-style method; only
 //! [`pipeline`] starts threads or makes channels.
 
-// `missing_docs` is on for the crate (Cargo.toml [lints]); a module whose
-// public items are not all documented yet says so here, and loses the
-// `allow` when they are.
+// `missing_docs` is on for the whole crate (Cargo.toml [lints]).
 pub mod app;
 pub mod attention;
 pub mod capture;

@@ -15,7 +15,6 @@ pub mod config;
 pub mod front;
 pub mod outlets;
 pub mod paths;
-#[allow(missing_docs)] // events and state pending
 pub mod present;
 pub mod secrets;
 pub mod update;

@@ -16,7 +16,9 @@ use crate::scene::Scored;
 /// A face's smoothed emotion in events: the class and its probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EmotionTag {
+    /// The smoothed dominant emotion.
     pub label: Emotion,
+    /// Its smoothed probability, 0..1.
     pub confidence: f32,
 }
 
@@ -32,11 +34,16 @@ impl From<&SmoothedEmotion> for EmotionTag {
 /// One face in a frame event.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaceEvent {
+    /// The face's track.
     pub track: TrackId,
+    /// The face box in frame pixels.
     #[serde(rename = "box")]
     pub bbox: BoundingBox,
+    /// The detector's face probability, 0..1.
     pub score: f32,
+    /// Eyes, nose and mouth corners in frame pixels (MTCNN's five points).
     pub landmarks: [Point; 5],
+    /// The track's smoothed emotion, once it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emotion: Option<EmotionTag>,
     /// The attention figures, on the driver's face only.
@@ -118,62 +125,98 @@ impl From<&TrackedFace> for FaceEvent {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// One processed frame (only with `present.frame_events`).
     Frame {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// Capture to this event, in milliseconds.
         latency_ms: f64,
+        /// The confirmed faces of the frame.
         faces: Vec<FaceEvent>,
+        /// The scene stage's latest best label, if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         scene: Option<Scored>,
     },
+    /// A face was confirmed as a new track.
     TrackStarted {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// The face's track.
         track: TrackId,
     },
+    /// A track ended (the face left, or the source was lost).
     TrackEnded {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// The face's track.
         track: TrackId,
     },
+    /// The scene's best label changed.
     Scene {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// The scene's labels, best first.
         top: Vec<Scored>,
     },
     /// A track's smoothed dominant emotion changed.
     Emotion {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// The face's track.
         track: TrackId,
+        /// The track's new smoothed emotion.
         emotion: EmotionTag,
     },
     /// A driver-mood or driver-attention alert started or ended.
     Alert {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// The alert (mood or attention), flattened into the event.
         #[serde(flatten)]
         alert: AlertBody,
     },
+    /// The run is over.
     Summary {
+        /// Per-stage counts, drops and latencies of the whole run.
         summary: crate::pipeline::stats::RunSummary,
     },
     /// A live source stopped delivering frames; it is being reopened.
     SourceLost {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// Why the source stopped (its error, or the end of a live stream).
         reason: String,
     },
     /// Frames flow again after a loss of `outage_s` seconds.
     SourceRestored {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// How long no frame came, in seconds.
         outage_s: f64,
     },
     /// Verifier state changes: identity, unlock, lock, liveness, errors.
     Verify {
+        /// The frame's position in its source (ties the event to a `frame` event).
         seq: u64,
+        /// The frame's time on the source's clock, in seconds.
         media_time_s: f64,
+        /// What changed (identity, unlock, lock, liveness, errors), flattened.
         #[serde(flatten)]
         notice: crate::verify::report::VerifyNotice,
     },
@@ -211,6 +254,7 @@ impl EventWriter {
         }
     }
 
+    /// Writes one event as a JSON line and flushes it.
     pub fn write(&mut self, event: &Event) -> Result<()> {
         let err = |source: std::io::Error| Error::Events {
             path: self.target.clone(),

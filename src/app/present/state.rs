@@ -14,9 +14,14 @@ use crate::pipeline::Analysis;
 use crate::scene::SceneVerdict;
 
 #[derive(Debug, Default)]
+/// What the presenter knows, merged from every update (see the module docs).
 pub struct PresentState {
+    /// The latest analysed frame and its faces (the faces are cleared when
+    /// the source is lost; the picture stays).
     pub analysis: Option<Arc<Analysis>>,
+    /// The scene stage's latest verdict.
     pub scene: Option<SceneVerdict>,
+    /// The verifier's latest verdict (identities, lock state, notices).
     pub verify: Option<crate::verify::report::VerifyVerdict>,
     /// Latest smoothed emotion per live track.
     pub emotions: HashMap<TrackId, SmoothedEmotion>,
