@@ -7,6 +7,8 @@
 //! over union, best pair first, ties broken by track age then input order, so
 //! the result depends only on the detections. A track missed for more than
 //! `grace_frames` frames ends; a face that comes back after that gets a new id.
+//!
+//! Layer 3, a stage: may use core; never another stage or the app.
 
 use serde::{Deserialize, Serialize};
 

@@ -11,6 +11,8 @@
 //! - [`config`]: the `[attention]` section.
 //!
 //! Uses core, models and pipeline only; no other stage.
+//!
+//! Layer 3, a stage: may use core, models and pipeline; never another stage or the app.
 
 pub mod classifier;
 pub mod config;

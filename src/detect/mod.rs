@@ -13,6 +13,8 @@
 //! kept low by design: one optimised plan per pyramid level size and per batch
 //! size, cached; pyramid levels and crops resampled straight from the frame into
 //! the nets' tensors; three slow ONNX op translations replaced ([`ops`]).
+//!
+//! Layer 3, a stage: may use core, models and pipeline; never another stage or the app.
 
 pub mod area;
 pub mod batch;

@@ -9,6 +9,8 @@
 //! - [`monitor`]: time shares over a sliding window and alerts.
 //! - [`stage`]: the pipeline consumer tying them together.
 //! - [`config`]: the `[emotion]` and `[monitor]` sections.
+//!
+//! Layer 3, a stage: may use core, models and pipeline; never another stage or the app.
 
 pub mod classifier;
 pub mod config;

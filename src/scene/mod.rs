@@ -6,6 +6,8 @@
 //! from the owner's frames and bundled negative features ([`features`])
 //! classifies them. Before enrollment (no head file) the stage reports the
 //! backbone's ImageNet top-k instead.
+//!
+//! Layer 3, a stage: may use core, models and pipeline; never another stage or the app.
 
 pub mod backbone;
 pub mod crop;
