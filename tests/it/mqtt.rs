@@ -425,6 +425,73 @@ fn mqtt_two_mosquitto_bridged_on_loopback_survive_a_central_restart() {
     );
 }
 
+fn unhex(h: &str) -> Vec<u8> {
+    (0..h.len() / 2)
+        .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn mqtt_snapshot_of_an_unknown_face_is_a_jpeg_only_when_enabled() {
+    let broker = Broker::start();
+    for (device, on) in [("itsnapon", true), ("itsnapoff", false)] {
+        // Payloads in hex (`%x`): JPEGs hold newlines.
+        let sub = Subscriber::start(
+            broker.port,
+            &[
+                &format!("vigil/{device}/#"),
+                &format!("homeassistant/device/vigil_{device}/config"),
+            ],
+            &["-F", "%t %x"],
+        );
+        let s = Setup::new(&broker.url(), device, &format!("snapshots = {on}\n"));
+        // Nobody is enrolled: every face of the clip is unknown once decided.
+        let (out, events) = s.run_clip(1);
+        assert!(out.status.success(), "{}", text(&out));
+        let unknown = std::fs::read_to_string(&events)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"identity\":\"unknown\""))
+            .count();
+        assert!(unknown >= 1, "no unknown identity in the clip");
+        let offline = s.topic("availability");
+        let lines = sub.wait(|l| {
+            l.iter()
+                .any(|(t, p)| *t == offline && unhex(p) == b"offline")
+        });
+        let snap_topic = s.topic("snapshot/unknown");
+        let snaps: Vec<Vec<u8>> = lines
+            .iter()
+            .filter(|(t, _)| *t == snap_topic)
+            .map(|(_, p)| unhex(p))
+            .collect();
+        let (_, disc) = lines
+            .iter()
+            .find(|(t, _)| t.starts_with("homeassistant/"))
+            .expect("discovery");
+        let d: Value = serde_json::from_slice(&unhex(disc)).unwrap();
+        if on {
+            // One per unknown track at most (none for a track gone by then).
+            assert!(
+                !snaps.is_empty() && snaps.len() <= unknown,
+                "{} snapshot(s), {unknown} unknown",
+                snaps.len()
+            );
+            for jpeg in &snaps {
+                assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "JPEG SOI");
+                let img = image::load_from_memory(jpeg).unwrap();
+                assert!(img.width() >= 8 && img.height() >= 8);
+            }
+            assert_eq!(d["cmps"]["unknown_face"]["p"], "image");
+            assert_eq!(d["cmps"]["unknown_face"]["image_topic"], snap_topic);
+            assert_eq!(d["cmps"]["unknown_face"]["content_type"], "image/jpeg");
+        } else {
+            assert!(snaps.is_empty());
+            assert!(d["cmps"].get("unknown_face").is_none());
+        }
+    }
+}
+
 fn passwd_broker() -> (Broker, PathBuf) {
     let dir = tempfile::tempdir().unwrap().keep();
     let pw = dir.join("passwd");

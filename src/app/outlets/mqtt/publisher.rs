@@ -54,10 +54,24 @@ pub enum Msg {
     Event(Vec<u8>),
     /// The device state's JSON (retained on the `state` topic).
     State(String),
+    /// A crop of an unknown face: encoded as JPEG and published on
+    /// `snapshot/unknown` while connected (never spooled).
+    Snapshot(image::RgbImage),
     /// From the network worker.
     Net(Net),
     /// The run is over.
     Stop,
+}
+
+/// JPEG quality of the snapshots.
+pub const SNAPSHOT_JPEG_QUALITY: u8 = 85;
+
+/// `crop` as a JPEG.
+pub fn encode_jpeg(crop: &image::RgbImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, SNAPSHOT_JPEG_QUALITY)
+        .encode_image(crop)?;
+    Ok(out)
 }
 
 /// What the network worker reports.
@@ -292,6 +306,18 @@ impl Publisher {
                     );
                 }
                 self.state = Some(json);
+            }
+            Msg::Snapshot(crop) => {
+                if !self.connected {
+                    log::debug!("MQTT: snapshot dropped: not connected");
+                    return;
+                }
+                match encode_jpeg(&crop) {
+                    Ok(jpeg) => {
+                        self.publish(&self.topics.snapshot_unknown(), jpeg, false, Tag::Other);
+                    }
+                    Err(e) => log::warn!("MQTT: snapshot not encoded: {e}"),
+                }
             }
             Msg::Net(net) => self.handle_net(net),
             Msg::Stop => {}
