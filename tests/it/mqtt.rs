@@ -76,6 +76,41 @@ impl Setup {
         (out, events)
     }
 
+    /// `vigil run --headless --realtime --loop --source demo` until
+    /// [`Setup::interrupt`], events into `events-<n>.jsonl`, logs into
+    /// `log-<n>.txt`.
+    fn spawn_live(&self, n: u32) -> (std::process::Child, PathBuf) {
+        let events = self.dir.path().join(format!("events-{n}.jsonl"));
+        let log = std::fs::File::create(self.dir.path().join(format!("log-{n}.txt"))).unwrap();
+        let child = self
+            .vigil()
+            .args([
+                "run",
+                "--headless",
+                "--realtime",
+                "--loop",
+                "--source",
+                "demo",
+            ])
+            .arg("--events")
+            .arg(&events)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        (child, events)
+    }
+
+    /// Stops a [`Setup::spawn_live`] run with SIGINT (a clean end: summary,
+    /// outlets closed), checks it succeeded and returns its log.
+    fn interrupt(&self, mut child: std::process::Child, n: u32) -> String {
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let status = child.wait().unwrap();
+        let log = std::fs::read_to_string(self.dir.path().join(format!("log-{n}.txt"))).unwrap();
+        assert!(status.success(), "{status:?}: {log}");
+        log
+    }
+
     fn topic(&self, rest: &str) -> String {
         format!("vigil/{}/{rest}", self.device)
     }
@@ -90,6 +125,17 @@ fn local_events(path: &Path) -> Vec<(String, Option<u64>)> {
         .filter(|v| v["event"] != "frame")
         .map(|v| (v["event"].as_str().unwrap().to_string(), v["seq"].as_u64()))
         .collect()
+}
+
+/// Non-frame events written so far by a running vigil (a line being
+/// written is not counted).
+fn made_so_far(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event"] != "frame")
+        .count()
 }
 
 /// Events received for `device`, de-duplicated by id (first kept), as
@@ -232,10 +278,7 @@ fn mqtt_last_will_says_offline_when_vigil_is_killed() {
 
 #[test]
 fn mqtt_events_made_while_the_broker_is_down_arrive_once_in_order_after_restart() {
-    let mut broker = Broker::with(&format!(
-        "allow_anonymous true\npersistence true\npersistence_location {}/\n",
-        tempfile::tempdir().unwrap().keep().display()
-    ));
+    let mut broker = Broker::persistent("");
     let s = Setup::new(&broker.url(), "itspool", "");
     // A persistent subscriber session (kept by the broker across its restart).
     let sub = Subscriber::start(
@@ -270,6 +313,183 @@ fn mqtt_events_made_while_the_broker_is_down_arrive_once_in_order_after_restart(
     expected.extend(local_events(&ev2));
     let lines = sub.wait(|l| received_events(l, "itspool").len() >= expected.len());
     assert_eq!(received_events(&lines, "itspool"), expected);
+}
+
+/// Whether `broker`'s log shows client `id` connected (the log restarts with
+/// the broker).
+fn connected(broker: &Broker, id: &str) -> bool {
+    broker.log().contains(&format!(" as {id} "))
+}
+
+#[test]
+fn mqtt_broker_killed_and_restarted_mid_run_loses_no_event() {
+    let mut broker = Broker::persistent("");
+    let s = Setup::new(&broker.url(), "itbounce", "");
+    // A persistent session: the broker keeps it (and what is queued for it)
+    // across its restart; mosquitto_sub reconnects by itself.
+    let sub = Subscriber::start(
+        broker.port,
+        &["vigil/itbounce/event/#"],
+        &["-c", "-i", "itbounce-sub"],
+    );
+    let (child, events) = s.spawn_live(1);
+    assert!(
+        wait_until(WAIT, || connected(&broker, "vigil-itbounce")),
+        "{}",
+        broker.log()
+    );
+    // Let events flow, then take the broker away for a few seconds mid-run.
+    let first = sub.wait(|l| !received_events(l, "itbounce").is_empty());
+    assert!(!received_events(&first, "itbounce").is_empty());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    broker.stop();
+    let before = made_so_far(&events);
+    // Down until the run has made events the broker cannot take.
+    assert!(wait_until(WAIT, || made_so_far(&events) > before));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    broker.restart();
+    // Vigil reconnects (back-off) and delivers its spool; then the run ends.
+    assert!(
+        wait_until(WAIT, || connected(&broker, "vigil-itbounce")),
+        "{}",
+        broker.log()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let log = s.interrupt(child, 1);
+    // The outage was seen, and the spool delivered by the end.
+    assert!(log.contains("events are spooled"), "{log}");
+    assert!(log.contains("spool empty"), "{log}");
+    let expected = local_events(&events);
+    assert!(expected.iter().any(|(k, _)| k == "summary"), "{expected:?}");
+    let lines = sub.wait(|l| received_events(l, "itbounce").len() >= expected.len());
+    // The local stream's order (stages report at their own pace, so `seq`
+    // alone is not monotonic; a loop starts it again), each event once.
+    assert_eq!(
+        received_events(&lines, "itbounce"),
+        expected,
+        "{}",
+        broker.log()
+    );
+}
+
+#[test]
+fn mqtt_two_mosquitto_bridged_on_loopback_survive_a_central_restart() {
+    let mut central = Broker::persistent("");
+    // The vehicle's broker: cross/mqtt/bridge.conf in plain TCP on loopback.
+    let vehicle = Broker::persistent(&format!(
+        "connection vigil-central\naddress 127.0.0.1:{}\nremote_clientid vigil-bridge-itbridge\n\
+         bridge_protocol_version mqttv311\ncleansession false\ntopic vigil/# out 1\n\
+         max_queued_messages 100000\nrestart_timeout 1 2\n",
+        central.port
+    ));
+    assert!(
+        wait_until(WAIT, || connected(&central, "vigil-bridge-itbridge")),
+        "{}",
+        vehicle.log()
+    );
+    let sub = Subscriber::start(
+        central.port,
+        &["vigil/itbridge/event/#"],
+        &["-c", "-i", "itbridge-sub"],
+    );
+    let s = Setup::new(&vehicle.url(), "itbridge", "");
+    let (child, events) = s.spawn_live(1);
+    let first = sub.wait(|l| !received_events(l, "itbridge").is_empty());
+    assert!(!received_events(&first, "itbridge").is_empty());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    central.stop();
+    let before = made_so_far(&events);
+    // Down until the run has made events the vehicle broker must queue.
+    assert!(wait_until(WAIT, || made_so_far(&events) > before));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    central.restart();
+    assert!(
+        wait_until(WAIT, || connected(&central, "vigil-bridge-itbridge")),
+        "{}",
+        vehicle.log()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let log = s.interrupt(child, 1);
+    // Vigil never lost its own broker.
+    assert!(log.contains("spool empty"), "{log}");
+    let expected = local_events(&events);
+    assert!(expected.iter().any(|(k, _)| k == "summary"), "{expected:?}");
+    let lines = sub.wait(|l| received_events(l, "itbridge").len() >= expected.len());
+    let got = received_events(&lines, "itbridge");
+    assert_eq!(
+        got,
+        expected,
+        "vehicle:\n{}\ncentral:\n{}",
+        vehicle.log(),
+        central.log()
+    );
+}
+
+fn unhex(h: &str) -> Vec<u8> {
+    (0..h.len() / 2)
+        .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn mqtt_snapshot_of_an_unknown_face_is_a_jpeg_only_when_enabled() {
+    let broker = Broker::start();
+    for (device, on) in [("itsnapon", true), ("itsnapoff", false)] {
+        // Payloads in hex (`%x`): JPEGs hold newlines.
+        let sub = Subscriber::start(
+            broker.port,
+            &[
+                &format!("vigil/{device}/#"),
+                &format!("homeassistant/device/vigil_{device}/config"),
+            ],
+            &["-F", "%t %x"],
+        );
+        let s = Setup::new(&broker.url(), device, &format!("snapshots = {on}\n"));
+        // Nobody is enrolled: every face of the clip is unknown once decided.
+        let (out, events) = s.run_clip(1);
+        assert!(out.status.success(), "{}", text(&out));
+        let unknown = std::fs::read_to_string(&events)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"identity\":\"unknown\""))
+            .count();
+        assert!(unknown >= 1, "no unknown identity in the clip");
+        let offline = s.topic("availability");
+        let lines = sub.wait(|l| {
+            l.iter()
+                .any(|(t, p)| *t == offline && unhex(p) == b"offline")
+        });
+        let snap_topic = s.topic("snapshot/unknown");
+        let snaps: Vec<Vec<u8>> = lines
+            .iter()
+            .filter(|(t, _)| *t == snap_topic)
+            .map(|(_, p)| unhex(p))
+            .collect();
+        let (_, disc) = lines
+            .iter()
+            .find(|(t, _)| t.starts_with("homeassistant/"))
+            .expect("discovery");
+        let d: Value = serde_json::from_slice(&unhex(disc)).unwrap();
+        if on {
+            // One per unknown track at most (none for a track gone by then).
+            assert!(
+                !snaps.is_empty() && snaps.len() <= unknown,
+                "{} snapshot(s), {unknown} unknown",
+                snaps.len()
+            );
+            for jpeg in &snaps {
+                assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "JPEG SOI");
+                let img = image::load_from_memory(jpeg).unwrap();
+                assert!(img.width() >= 8 && img.height() >= 8);
+            }
+            assert_eq!(d["cmps"]["unknown_face"]["p"], "image");
+            assert_eq!(d["cmps"]["unknown_face"]["image_topic"], snap_topic);
+            assert_eq!(d["cmps"]["unknown_face"]["content_type"], "image/jpeg");
+        } else {
+            assert!(snaps.is_empty());
+            assert!(d["cmps"].get("unknown_face").is_none());
+        }
+    }
 }
 
 fn passwd_broker() -> (Broker, PathBuf) {

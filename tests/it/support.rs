@@ -77,6 +77,25 @@ impl Broker {
         Self::with("allow_anonymous true\npersistence false\n")
     }
 
+    /// Anonymous, with persistence in its own temp dir (kept across
+    /// [`Broker::stop`] / [`Broker::restart`]), then `extra` config lines
+    /// (e.g. a bridge's `connection` section, which must come last).
+    pub fn persistent(extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = format!(
+            "allow_anonymous true\npersistence true\npersistence_location {}/\n{extra}",
+            dir.path().display()
+        );
+        let mut b = Broker {
+            port: free_port(),
+            dir,
+            extra: conf,
+            child: None,
+        };
+        b.restart();
+        b
+    }
+
     /// With `extra` config lines after the `listener` line.
     pub fn with(extra: &str) -> Self {
         let mut b = Broker {

@@ -99,7 +99,7 @@ fn check(config: &Config) -> anyhow::Result<()> {
             println!("discovery topic: {}", topics.discovery());
             println!(
                 "{}",
-                serde_json::to_string_pretty(&discovery::message(&topics))?
+                serde_json::to_string_pretty(&discovery::message(&topics, mqtt.snapshots))?
             );
             Ok(())
         }

@@ -8,7 +8,10 @@ pub mod mqtt;
 
 use std::time::Instant;
 
+use image::RgbImage;
+
 use super::present::{Canvas, DeviceState, Event};
+use crate::core::face::TrackId;
 use crate::pipeline::LiveView;
 
 /// Receives every event and every change of the device state.
@@ -25,6 +28,16 @@ pub trait Outlet {
     }
     /// The overlay as drawn, of the frame captured at `captured`.
     fn frame(&mut self, _canvas: &Canvas, _captured: Instant) {}
+    /// Whether the outlet wants pictures of unknown faces
+    /// ([`Outlet::unknown_face`]); the presenter crops only when one asks.
+    fn wants_unknown_faces(&self) -> bool {
+        false
+    }
+    /// The verifier just decided `track` is unknown (the verify event comes
+    /// first, through [`Outlet::event`]): `crop` is the latest analysed frame
+    /// around the track's face box, with a margin
+    /// ([`crate::app::present::snapshot`]). Never waits on the network.
+    fn unknown_face(&mut self, _track: TrackId, _crop: &RgbImage) {}
     /// The pipeline's live counters (about twice a second).
     fn live(&mut self, _live: &LiveView) {}
     /// The run is over: deliver what can be delivered within the outlet's

@@ -7,6 +7,7 @@ pub mod error;
 pub mod events;
 pub mod label;
 pub mod overlay;
+pub mod snapshot;
 pub mod state;
 pub mod window;
 
@@ -125,6 +126,16 @@ impl Presenter<Update> for Present {
         for o in &mut self.outlets {
             for ev in frame_event.iter().chain(&changes) {
                 o.event(ev);
+            }
+        }
+        if self.outlets.iter().any(|o| o.wants_unknown_faces()) {
+            for track in snapshot::unknown_tracks(&changes) {
+                let Some(crop) = snapshot::track_crop(&self.state, track) else {
+                    continue;
+                };
+                for o in self.outlets.iter_mut().filter(|o| o.wants_unknown_faces()) {
+                    o.unknown_face(track, &crop);
+                }
             }
         }
         self.publish_state();

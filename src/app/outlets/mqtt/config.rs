@@ -42,7 +42,10 @@ pub struct MqttConfig {
     pub spool_dir: Option<PathBuf>,
     /// Most megabytes the spool keeps; the oldest events go first.
     pub spool_max_mb: u32,
-    /// Publish a JPEG of unknown faces (not implemented yet: must stay false).
+    /// Publish a JPEG of each unknown face (once per track) on
+    /// `<topic_prefix>/<device_id>/snapshot/unknown`, and a Home Assistant
+    /// `image` entity for it. Off by default: pictures of people leave the
+    /// device. Embeddings are never published.
     pub snapshots: bool,
 }
 
@@ -185,12 +188,6 @@ impl MqttConfig {
             return Err(ConfigError::invalid(
                 "mqtt.spool_max_mb",
                 "must be at least 1",
-            ));
-        }
-        if self.snapshots {
-            return Err(ConfigError::invalid(
-                "mqtt.snapshots",
-                "snapshots of unknown faces are not implemented yet: leave it false",
             ));
         }
         Ok(())

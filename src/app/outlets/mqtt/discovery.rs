@@ -31,15 +31,16 @@ pub fn alert_event_types() -> Vec<String> {
         .collect()
 }
 
-/// The discovery message for `topics`.
-pub fn message(topics: &Topics) -> Value {
+/// The discovery message for `topics`; with `snapshots`, an `image` entity
+/// showing the latest unknown face too.
+pub fn message(topics: &Topics, snapshots: bool) -> Value {
     let id = &topics.device_id;
     let uid = |what: &str| format!("vigil_{id}_{what}");
     let emotions: Vec<&str> = Emotion::ALL.iter().map(|e| e.name()).collect();
     let mut emotion_options = emotions.clone();
     emotion_options.push("none");
     let version = env!("CARGO_PKG_VERSION");
-    json!({
+    let mut message = json!({
         "dev": {
             "ids": [format!("vigil_{id}")],
             "name": format!("Vigil {id}"),
@@ -125,8 +126,21 @@ pub fn message(topics: &Topics) -> Value {
                 "evt_typ": emotions,
             },
         },
-    })
+    });
+    if snapshots {
+        message["cmps"]["unknown_face"] = json!({
+            "p": "image",
+            "name": "Unknown face",
+            "uniq_id": uid("unknown_face"),
+            "image_topic": topics.snapshot_unknown(),
+            "content_type": SNAPSHOT_CONTENT_TYPE,
+        });
+    }
+    message
 }
+
+/// MIME type of the snapshots (Home Assistant's `content_type`).
+pub const SNAPSHOT_CONTENT_TYPE: &str = "image/jpeg";
 
 #[cfg(test)]
 mod tests {
@@ -135,7 +149,7 @@ mod tests {
     #[test]
     fn names_every_entity_and_no_command_topic() {
         let t = Topics::new("vigil", "homeassistant", "van7");
-        let m = message(&t);
+        let m = message(&t, false);
         let cmps = m["cmps"].as_object().unwrap();
         for c in [
             "lock", "person", "faces", "emotion", "alert", "lockout", "verify", "mood",
@@ -147,5 +161,13 @@ mod tests {
         let text = m.to_string();
         assert!(!text.contains("cmd_t") && !text.contains("command_topic"));
         assert_eq!(t.discovery(), "homeassistant/device/vigil_van7/config");
+        assert!(!cmps.contains_key("unknown_face"));
+        let m = message(&t, true);
+        assert_eq!(m["cmps"]["unknown_face"]["p"], "image");
+        assert_eq!(
+            m["cmps"]["unknown_face"]["image_topic"],
+            "vigil/van7/snapshot/unknown"
+        );
+        assert_eq!(m["cmps"]["unknown_face"]["content_type"], "image/jpeg");
     }
 }

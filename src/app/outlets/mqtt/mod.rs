@@ -9,6 +9,7 @@
 //! | `availability` | yes | `online` once connected (after discovery and state); `offline` on a clean exit and as the Last Will |
 //! | `state` | yes | [`DeviceState`] JSON, republished on change |
 //! | `event/<kind>` | no (QoS 1) | every event but `frame`, with `id`, `ts`, `device`, `event_type`, `v` added |
+//! | `snapshot/unknown` | no (QoS 1, not spooled) | with `mqtt.snapshots`: a JPEG of a face the verifier decided is unknown, once per track (dropped while disconnected) |
 //!
 //! and `<discovery_prefix>/device/vigil_<device_id>/config` (retained,
 //! republished when `<discovery_prefix>/status` says `online`).
@@ -29,6 +30,7 @@ use super::clock::now_rfc3339;
 use super::Outlet;
 use crate::app::present::{DeviceState, Event};
 use crate::core::check::ConfigError;
+use crate::core::face::TrackId;
 use crate::pipeline::worker::{spawn_task, spawn_worker, Worker, WorkerSendError, WorkerTx};
 
 pub use config::MqttConfig;
@@ -111,6 +113,11 @@ impl Topics {
     /// `<prefix>/<id>/event/<kind>`.
     pub fn event(&self, kind: &str) -> String {
         format!("{}/event/{kind}", self.base())
+    }
+
+    /// `<prefix>/<id>/snapshot/unknown`.
+    pub fn snapshot_unknown(&self) -> String {
+        format!("{}/snapshot/unknown", self.base())
     }
 
     /// `<discovery_prefix>/device/vigil_<id>/config`.
@@ -203,6 +210,10 @@ pub struct MqttOutlet {
     encoder: EventEncoder,
     net: Option<Worker>,
     shared: Arc<Shared>,
+    /// `mqtt.snapshots`.
+    snapshots: bool,
+    /// Live tracks already pictured (one snapshot per track at most).
+    pictured: std::collections::HashSet<TrackId>,
 }
 
 impl MqttOutlet {
@@ -227,7 +238,7 @@ impl MqttOutlet {
             .network_options
             .set_connection_timeout(connect::CONNECT_TIMEOUT_S);
         let shared = Arc::new(Shared::default());
-        let discovery = discovery::message(&topics).to_string();
+        let discovery = discovery::message(&topics, config.snapshots).to_string();
         let encoder = EventEncoder::new(&topics.device_id);
         let ha_status = topics.ha_status();
         let publisher = Publisher::new(
@@ -259,6 +270,8 @@ impl MqttOutlet {
             encoder,
             net: Some(net),
             shared,
+            snapshots: config.snapshots,
+            pictured: std::collections::HashSet::new(),
         })
     }
 
@@ -278,6 +291,9 @@ impl MqttOutlet {
 
 impl Outlet for MqttOutlet {
     fn event(&mut self, event: &Event) {
+        if let Event::TrackEnded { track, .. } = event {
+            self.pictured.remove(track);
+        }
         if let Some(record) = self.encoder.record(event) {
             self.queue(Msg::Event(record));
         }
@@ -286,6 +302,16 @@ impl Outlet for MqttOutlet {
     fn state(&mut self, state: &DeviceState) {
         if let Ok(json) = serde_json::to_string(state) {
             self.queue(Msg::State(json));
+        }
+    }
+
+    fn wants_unknown_faces(&self) -> bool {
+        self.snapshots
+    }
+
+    fn unknown_face(&mut self, track: TrackId, crop: &image::RgbImage) {
+        if self.snapshots && self.pictured.insert(track) {
+            self.queue(Msg::Snapshot(crop.clone()));
         }
     }
 

@@ -41,6 +41,9 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long the `offline` message may take to be acknowledged at the end.
 pub const OFFLINE_GRACE: Duration = Duration::from_secs(3);
+/// How long `online` waits for the first device state after connecting
+/// (the presenter sends it at once; this only covers an outlet without one).
+pub const FIRST_STATE_WAIT: Duration = Duration::from_secs(1);
 /// How long the network worker waits for the publisher to see a lost
 /// connection before it cleans the client's queue anyway.
 const DOWN_HANDSHAKE: Duration = Duration::from_secs(2);
@@ -51,10 +54,24 @@ pub enum Msg {
     Event(Vec<u8>),
     /// The device state's JSON (retained on the `state` topic).
     State(String),
+    /// A crop of an unknown face: encoded as JPEG and published on
+    /// `snapshot/unknown` while connected (never spooled).
+    Snapshot(image::RgbImage),
     /// From the network worker.
     Net(Net),
     /// The run is over.
     Stop,
+}
+
+/// JPEG quality of the snapshots.
+pub const SNAPSHOT_JPEG_QUALITY: u8 = 85;
+
+/// `crop` as a JPEG.
+pub fn encode_jpeg(crop: &image::RgbImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, SNAPSHOT_JPEG_QUALITY)
+        .encode_image(crop)?;
+    Ok(out)
 }
 
 /// What the network worker reports.
@@ -136,6 +153,9 @@ pub struct Publisher {
     ever_connected: bool,
     last_ack_persist: Instant,
     offline_acked: bool,
+    /// Connected before the first state arrived: `online` waits for it
+    /// (at most [`FIRST_STATE_WAIT`] from this instant).
+    announce_pending: Option<Instant>,
     report: Report,
 }
 
@@ -167,6 +187,7 @@ impl Publisher {
             ever_connected: false,
             last_ack_persist: Instant::now(),
             offline_acked: false,
+            announce_pending: None,
             report: Report::default(),
         }
     }
@@ -238,6 +259,16 @@ impl Publisher {
     }
 
     fn housekeeping(&mut self) {
+        if self
+            .announce_pending
+            .is_some_and(|t| t.elapsed() >= FIRST_STATE_WAIT)
+        {
+            if self.connected {
+                self.announce();
+            } else {
+                self.announce_pending = None;
+            }
+        }
         self.shared
             .spool_bytes
             .store(self.spool.total_bytes(), Ordering::Relaxed);
@@ -261,6 +292,11 @@ impl Publisher {
                 }
             }
             Msg::State(json) => {
+                if self.connected && self.announce_pending.is_some() {
+                    self.state = Some(json);
+                    self.announce();
+                    return;
+                }
                 if self.connected {
                     self.publish(
                         &self.topics.state(),
@@ -270,6 +306,18 @@ impl Publisher {
                     );
                 }
                 self.state = Some(json);
+            }
+            Msg::Snapshot(crop) => {
+                if !self.connected {
+                    log::debug!("MQTT: snapshot dropped: not connected");
+                    return;
+                }
+                match encode_jpeg(&crop) {
+                    Ok(jpeg) => {
+                        self.publish(&self.topics.snapshot_unknown(), jpeg, false, Tag::Other);
+                    }
+                    Err(e) => log::warn!("MQTT: snapshot not encoded: {e}"),
+                }
             }
             Msg::Net(net) => self.handle_net(net),
             Msg::Stop => {}
@@ -289,7 +337,12 @@ impl Publisher {
                 if let Err(e) = self.client.try_subscribe(status, QoS::AtLeastOnce) {
                     log::debug!("MQTT: subscribe: {e}");
                 }
-                self.announce();
+                if self.state.is_some() {
+                    self.announce();
+                } else {
+                    // `online` comes after the state: wait for it a moment.
+                    self.announce_pending = Some(Instant::now());
+                }
             }
             Net::Down {
                 generation,
@@ -304,6 +357,7 @@ impl Publisher {
                     self.last_failure = Some(message);
                 }
                 self.connected = false;
+                self.announce_pending = None;
                 self.awaiting_id.clear();
                 self.awaiting_ack.clear();
                 self.records.clear();
@@ -333,6 +387,7 @@ impl Publisher {
 
     /// Discovery, then the state, then `online` (all retained).
     fn announce(&mut self) {
+        self.announce_pending = None;
         let discovery = self.discovery.clone().into_bytes();
         self.publish(&self.topics.discovery(), discovery, true, Tag::Other);
         if let Some(state) = self.state.clone() {
