@@ -101,5 +101,10 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   [ -f "$unit" ] || unit="$root/usr/lib/systemd/system/vigil.service"
   sed "s#/usr/bin/vigil#$root/usr/bin/vigil#" "$unit" > "$cwd/vigil.service"
   systemd-analyze verify "$cwd/vigil.service" || fail "systemd-analyze verify"
+  tmpl="$root/lib/systemd/system/vigil@.service"
+  [ -f "$tmpl" ] || tmpl="$root/usr/lib/systemd/system/vigil@.service"
+  [ -f "$tmpl" ] || fail "vigil@.service (one instance per camera) not in the package"
+  sed "s#/usr/bin/vigil#$root/usr/bin/vigil#" "$tmpl" > "$cwd/vigil@.service"
+  systemd-analyze verify "$cwd/vigil@.service" || fail "systemd-analyze verify vigil@.service"
 fi
 echo "package: OK $deb"
