@@ -692,3 +692,54 @@ fn mqtt_check_reports_a_refused_connection_and_bad_config_is_named() {
     }
     assert!(wait_until(WAIT, || true));
 }
+
+#[test]
+fn mqtt_the_owner_unlocking_on_a_real_clip_reaches_the_broker() {
+    let broker = Broker::start();
+    let sub = Subscriber::start(broker.port, &["vigil/#"], &[]);
+    // The scene head needs more enrolment frames than the fixture has.
+    let s = Setup::new(&broker.url(), "itowner", "[scene]\nenabled = false\n");
+    // Enrolled from one part of the owner's webcam clip, shown another part.
+    let out = s
+        .vigil()
+        .args(["enroll", "--name", "owner", "--source"])
+        .arg(format!(
+            "dir:{}",
+            repo("tests/fixtures/verify/enroll").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let events = s.dir.path().join("owner.jsonl");
+    let out = s
+        .vigil()
+        .args(["run", "--headless", "--source"])
+        .arg(format!(
+            "dir:{}",
+            repo("tests/fixtures/verify/owner").display()
+        ))
+        .arg("--events")
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let local = std::fs::read_to_string(&events).unwrap();
+    assert!(
+        local.contains("\"verify\":\"unlocked\""),
+        "the owner did not unlock locally: {local}"
+    );
+    let topic = s.topic("event/verify");
+    let lines = sub.wait(|l| {
+        l.iter()
+            .any(|(t, p)| *t == topic && p.contains("\"verify\":\"unlocked\""))
+    });
+    let (_, unlocked) = lines
+        .iter()
+        .find(|(t, p)| *t == topic && p.contains("\"verify\":\"unlocked\""))
+        .unwrap();
+    let e: Value = serde_json::from_str(unlocked).unwrap();
+    assert_eq!(e["name"], "owner", "{e}");
+    assert_eq!(e["device"], "itowner");
+    // No biometric data on the bus.
+    assert!(!lines.iter().any(|(_, p)| p.contains("embedding")));
+}
