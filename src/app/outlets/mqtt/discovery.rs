@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use super::Topics;
+use crate::attention::AttentionKind;
 use crate::emotion::{AlertKind, Emotion};
 
 /// Verify event types (the `verify` field of verify events).
@@ -20,14 +21,18 @@ pub const VERIFY_EVENT_TYPES: [&str; 7] = [
     "error",
 ];
 
-/// Alert event types: `<kind>_start` / `<kind>_end` for every alert kind.
+/// Alert event types: `<kind>_start` / `<kind>_end` for every alert kind,
+/// driver mood and driver attention (one alert stream).
 pub fn alert_event_types() -> Vec<String> {
     let kinds = Emotion::ALL
         .iter()
         .map(|e| AlertKind::Emotion(*e))
         .chain([AlertKind::NoFace]);
-    kinds
-        .flat_map(|k| [format!("{}_start", k.name()), format!("{}_end", k.name())])
+    let names = kinds
+        .map(|k| k.name())
+        .chain(AttentionKind::ALL.iter().map(|k| k.name()));
+    names
+        .flat_map(|k| [format!("{k}_start"), format!("{k}_end")])
         .collect()
 }
 
@@ -113,7 +118,7 @@ pub fn message(topics: &Topics, snapshots: bool) -> Value {
             },
             "mood": {
                 "p": "event",
-                "name": "Mood alert event",
+                "name": "Driver alert event",
                 "uniq_id": uid("mood"),
                 "stat_t": topics.event("alert"),
                 "evt_typ": alert_event_types(),
@@ -157,6 +162,16 @@ mod tests {
             assert!(cmps.contains_key(c), "{c}");
         }
         assert_eq!(m["cmps"]["lock"]["p"], "binary_sensor");
+        // Mood and attention alerts share the alert stream and its event entity.
+        let types = m["cmps"]["mood"]["evt_typ"].to_string();
+        for t in [
+            "angry_start",
+            "no_face_end",
+            "microsleep_start",
+            "distracted_end",
+        ] {
+            assert!(types.contains(t), "{t} in {types}");
+        }
         assert_eq!(m["avty_t"], "vigil/van7/availability");
         let text = m.to_string();
         assert!(!text.contains("cmd_t") && !text.contains("command_topic"));
