@@ -7,19 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{wait_until, Broker, Subscriber, WAIT};
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::support::{repo, text, wait_until, Broker, Subscriber, WAIT};
 
 /// A run's scratch: config file, state dir and events file.
 struct Setup {

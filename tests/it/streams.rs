@@ -2,15 +2,11 @@
 //! on loopback (dev/streams/), `vigil run` reading them, the RTSP server
 //! killed and started again mid-run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{fixture, free_port, models_dir, wait_until, WAIT};
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
+use crate::support::{fixture, free_port, models_dir, repo, wait_until, WAIT};
 
 /// A stream server child (one of dev/streams/*.py), killed by pid on drop.
 pub struct StreamServer {
