@@ -12,6 +12,7 @@ pub mod live;
 mod looping;
 mod pacing;
 mod picam;
+mod program;
 mod url;
 mod video;
 

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::child::{ChildStream, ReadEnd, EXIT_GRACE};
 use super::formats::{decode_i420, I420Layout};
+use super::program;
 use super::{CaptureConfig, CaptureError, FrameSource};
 use crate::core::frame::Frame;
 
@@ -26,31 +27,13 @@ pub const PICAM_PROGRAMS: [&str; 2] = ["rpicam-vid", "libcamera-vid"];
 /// Row alignment of rpicam-vid's yuv420 output (bytes of luma).
 pub const PICAM_WIDTH_ALIGN: u32 = 64;
 
-/// The first of `names` that is an executable file in a `PATH` folder.
-fn find_on_path(names: &[&str]) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    for name in names {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join(name);
-            let executable = std::fs::metadata(&candidate)
-                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false);
-            if executable {
-                return Some(candidate);
-            }
-        }
-    }
-    None
-}
-
 /// The program to run: `capture.picam_program`, else the first of
 /// [`PICAM_PROGRAMS`] on PATH.
-fn program(config: &CaptureConfig) -> Result<PathBuf, CaptureError> {
+fn picam_program(config: &CaptureConfig) -> Result<PathBuf, CaptureError> {
     if config.picam_program.is_empty() {
-        find_on_path(&PICAM_PROGRAMS).ok_or(CaptureError::PicamMissing)
+        program::find_first(&PICAM_PROGRAMS).ok_or(CaptureError::PicamMissing)
     } else {
-        Ok(PathBuf::from(&config.picam_program))
+        program::find(&config.picam_program).ok_or(CaptureError::PicamMissing)
     }
 }
 
@@ -95,7 +78,7 @@ impl PicamSource {
     /// (rounded up to a multiple of `PICAM_WIDTH_ALIGN`) x `capture.height`
     /// (rounded up to even) pixels and `capture.fps`.
     pub fn open(index: u32, config: &CaptureConfig) -> Result<Self, CaptureError> {
-        let program = program(config)?;
+        let program = picam_program(config)?;
         let (width, height) = picam_size(config.width, config.height);
         if (width, height) != (config.width, config.height) {
             log::info!(

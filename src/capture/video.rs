@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 
 use super::child::{ChildStream, ReadEnd, EXIT_GRACE};
+use super::program;
 use super::url::{ffmpeg_input_args, redact_url};
 use super::{CaptureConfig, CaptureError, FrameSource};
 use crate::core::frame::Frame;
@@ -29,6 +30,12 @@ pub struct VideoInfo {
     /// Frame rate from the stream's average (else nominal) rate, in frames
     /// per second; `FALLBACK_FPS` when the container does not say.
     pub fps: f64,
+}
+
+/// `tool` (ffmpeg or ffprobe) as found on PATH, or the error saying it is
+/// not installed.
+pub(super) fn ffmpeg_tool(tool: &'static str) -> Result<PathBuf, CaptureError> {
+    program::find(tool).ok_or(CaptureError::FfmpegMissing { tool })
 }
 
 fn spawn_error(tool: &'static str, path: &Path, e: std::io::Error) -> CaptureError {
@@ -58,7 +65,7 @@ pub fn probe_video(path: &Path) -> Result<VideoInfo, CaptureError> {
     if !path.is_file() {
         return Err(video_err("no such file".into()));
     }
-    let out = Command::new("ffprobe")
+    let out = Command::new(ffmpeg_tool("ffprobe")?)
         .args([
             "-v",
             "error",
@@ -187,7 +194,7 @@ impl VideoSource {
     /// Probes the file with `ffprobe`, then starts `ffmpeg` decoding it.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let info = probe_video(path)?;
-        let mut command = Command::new("ffmpeg");
+        let mut command = Command::new(ffmpeg_tool("ffmpeg")?);
         command
             .args(["-v", "error", "-nostdin", "-i"])
             .arg(path)
@@ -337,7 +344,7 @@ impl StreamSource {
     /// stream that does not answer fails on the first frame read.
     pub fn open(url: &str, config: &CaptureConfig) -> Result<Self, CaptureError> {
         let shown = redact_url(url);
-        let mut command = Command::new("ffmpeg");
+        let mut command = Command::new(ffmpeg_tool("ffmpeg")?);
         command.args(stream_args(url, config));
         let timeout = Duration::from_secs_f64(config.stream_timeout_s + STREAM_READ_MARGIN_S);
         let child = ChildStream::spawn(command, Some(timeout)).map_err(|e| {
