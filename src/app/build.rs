@@ -74,7 +74,11 @@ pub fn build_pipeline(
         if classifier.needs_faces() {
             log::warn!("scene: the head looks at faces but face detection is off: whole frames are classified");
         }
-        consumers.push(Box::new(SceneStage::new(classifier, &config.scene)));
+        let mut stage = SceneStage::new(classifier, &config.scene);
+        if let Some(path) = &head {
+            stage = stage.with_head_watch(path);
+        }
+        consumers.push(Box::new(stage));
     }
     let live = !spec.is_replay() || config.capture.realtime;
     let frame_policy = if live || config.pipeline.replay_policy == ReplayPolicy::Drop {

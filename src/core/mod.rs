@@ -5,6 +5,7 @@
 pub mod align;
 pub mod check;
 pub mod face;
+pub mod filewatch;
 pub mod finder;
 pub mod frame;
 pub mod geometry;

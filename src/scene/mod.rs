@@ -358,6 +358,7 @@ pub struct SceneStage {
     classifier: SceneClassifier,
     every_n_frames: u64,
     last_seq: Option<u64>,
+    head_watch: Option<crate::core::filewatch::FileWatch>,
 }
 
 impl SceneStage {
@@ -367,6 +368,44 @@ impl SceneStage {
             classifier,
             every_n_frames: config.every_n_frames,
             last_seq: None,
+            head_watch: None,
+        }
+    }
+
+    /// Loads the head again when the file at `path` changes (an enrolment
+    /// through the running instance trains a new one).
+    pub fn with_head_watch(mut self, path: &Path) -> Self {
+        let mut watch = crate::core::filewatch::FileWatch::new(path);
+        watch.mark_loaded();
+        self.head_watch = Some(watch);
+        self
+    }
+
+    /// Takes a changed head file: a new head replaces the old one; a file
+    /// that cannot be used keeps the old head (reported); no file, no head.
+    fn reload_head(&mut self) {
+        let Some(watch) = self.head_watch.as_mut() else {
+            return;
+        };
+        if !watch.changed() {
+            return;
+        }
+        watch.mark_loaded();
+        let path = watch.path().to_path_buf();
+        if !path.exists() {
+            log::info!(
+                "scene: head {} removed: reporting ImageNet classes",
+                path.display()
+            );
+            self.classifier.head = None;
+            return;
+        }
+        match Head::load(&path, self.classifier.backbone.id()) {
+            Ok(head) => {
+                log::info!("scene: head {} reloaded", path.display());
+                self.classifier.head = Some(head);
+            }
+            Err(e) => log::error!("scene: new head not used, keeping the old one: {e}"),
         }
     }
 }
@@ -391,6 +430,7 @@ impl SceneStage {
 
     /// Classifies one frame (or the region around its largest face).
     pub fn process(&mut self, analysis: &Analysis) -> Result<SceneVerdict, SceneError> {
+        self.reload_head();
         let faces: Vec<Detection> = analysis.faces.iter().map(|f| f.detection).collect();
         self.classifier.classify(&analysis.frame.image, &faces)
     }

@@ -26,6 +26,7 @@ pub mod report;
 pub mod spec;
 pub mod stage;
 pub mod unlock;
+pub mod watch;
 
 use thiserror::Error;
 

@@ -88,6 +88,12 @@ pub enum VerifyNotice {
         /// What failed.
         message: String,
     },
+    /// The gallery file changed and was loaded again (an enrolment or a
+    /// removal): every track is verified afresh against it.
+    GalleryReloaded {
+        /// The names now enrolled (no biometric data).
+        people: Vec<String>,
+    },
 }
 
 /// The verifier's output for one frame.

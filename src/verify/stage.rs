@@ -106,6 +106,7 @@ pub struct VerifyStage {
     stats: EmbedStats,
     startup_notices: Vec<VerifyNotice>,
     template: ChipTemplate,
+    watch: Option<super::watch::GalleryWatch>,
 }
 
 impl VerifyStage {
@@ -156,6 +157,37 @@ impl VerifyStage {
             stats: EmbedStats::default(),
             startup_notices,
             template: ChipTemplate::Dlib,
+            watch: None,
+        }
+    }
+
+    /// Reloads the gallery when its file changes ([`super::watch`]): the
+    /// stage of a running instance picks up an enrolment or a removal.
+    pub fn with_gallery_watch(mut self, watch: super::watch::GalleryWatch) -> Self {
+        self.watch = Some(watch);
+        self
+    }
+
+    /// Takes a changed gallery: identity votes start afresh (they may name
+    /// someone removed); the unlock state stays as it is and relocks as usual.
+    fn reload_gallery(&mut self, notices: &mut Vec<VerifyNotice>) {
+        let Some(result) = self.watch.as_mut().and_then(|w| w.poll()) else {
+            return;
+        };
+        self.tracks.clear();
+        match result {
+            Ok(g) => {
+                let people: Vec<String> = g.people.iter().map(|p| p.name.clone()).collect();
+                log::info!("verify: gallery reloaded: {} enrolled", people.len());
+                self.gallery = Ok(g);
+                notices.push(VerifyNotice::GalleryReloaded { people });
+            }
+            Err(e) => {
+                let message = format!("gallery: {e}; nobody is enrolled, nothing will unlock");
+                log::error!("{message}");
+                self.gallery = Err(message.clone());
+                notices.push(VerifyNotice::Error { message });
+            }
         }
     }
 
@@ -227,6 +259,7 @@ impl VerifyStage {
     pub fn process_analysis(&mut self, analysis: &Analysis) -> VerifyVerdict {
         let now = analysis.frame.media_time;
         let mut notices = std::mem::take(&mut self.startup_notices);
+        self.reload_gallery(&mut notices);
         for t in &analysis.ended {
             self.tracks.remove(t);
         }
@@ -521,7 +554,8 @@ impl VerifyStage {
     ) -> Result<Self, super::VerifyError> {
         let embedder = super::embed::NetEmbedder::new(store)?;
         let gallery_store = super::gallery::GalleryStore::new(&paths.gallery, &paths.key);
-        let gallery = gallery_store.load(embedder.model_sha256());
+        let mut watch = super::watch::GalleryWatch::new(gallery_store, embedder.model_sha256());
+        let gallery = watch.load();
         let audit = super::audit::AuditLog::open(&paths.audit)
             .map(|a| Box::new(a) as Box<dyn AuditSink>)
             .map_err(|e| e.to_string());
@@ -530,14 +564,10 @@ impl VerifyStage {
             paths.gallery.display(),
             paths.audit.display()
         );
-        Ok(Self::new(
-            Box::new(embedder),
-            gallery,
-            audit,
-            verify,
-            liveness,
-            unlock,
-        ))
+        Ok(
+            Self::new(Box::new(embedder), gallery, audit, verify, liveness, unlock)
+                .with_gallery_watch(watch),
+        )
     }
 }
 
