@@ -12,6 +12,7 @@ pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod enrol;
 pub mod front;
 pub mod outlets;
 pub mod paths;

@@ -322,3 +322,290 @@ fn an_open_bind_without_a_token_is_refused_naming_http_token() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("http.token"), "{err}");
 }
+
+/// A request with a body; `(status, body as JSON)`.
+fn send_json(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let mut raw = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for h in headers {
+        raw.push_str(h);
+        raw.push_str("\r\n");
+    }
+    raw.push_str("\r\n");
+    raw.push_str(body);
+    let (status, _, body) = request(port, raw.as_bytes()).expect("an answer");
+    let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+/// `vigil enroll ARGS` beside the run (same state directory: its socket).
+fn enroll_beside(run: &VigilRun, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env_remove("VIGIL_CONFIG")
+        .env("VIGIL_MODELS", crate::support::repo("models"))
+        .env("VIGIL_STATE_DIR", run.state_dir())
+        .arg("enroll")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn endpoints_enrol_from_live_frames_then_the_same_run_unlocks() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("http.toml");
+    // The scene head needs more enrolment frames than the fixture has.
+    std::fs::write(
+        &cfg,
+        format!("[http]\nbind = \"127.0.0.1:{port}\"\n[scene]\nenabled = false\n"),
+    )
+    .unwrap();
+    let owner = crate::support::repo("tests/fixtures/verify/owner");
+    let run = VigilRun::start(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--source",
+        &format!("dir:{}", owner.display()),
+        "--realtime",
+        "--loop",
+    ]);
+    assert!(
+        wait_until(WAIT, || get(port, "/healthz", &[]).map(|r| r.0)
+            == Some(200)),
+        "server not healthy: {}",
+        run.log()
+    );
+    let (status, people) = send_json(port, "GET", "/api/people", &[], "");
+    assert_eq!(
+        (status, people["people"].as_array().map(|a| a.len())),
+        (200, Some(0))
+    );
+
+    // Refused: another origin, a bad name, a bad frame count, a wrong method.
+    let (status, _) = send_json(
+        port,
+        "POST",
+        "/api/enroll",
+        &[
+            "Origin: http://evil.example",
+            "Content-Type: application/json",
+        ],
+        r#"{"name":"owner"}"#,
+    );
+    assert_eq!(status, 403);
+    let json = ["Content-Type: application/json"];
+    assert_eq!(
+        send_json(port, "POST", "/api/enroll", &json, r#"{"name":"../x"}"#).0,
+        400
+    );
+    assert_eq!(
+        send_json(
+            port,
+            "POST",
+            "/api/enroll",
+            &json,
+            r#"{"name":"a","frames":0}"#
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        send_json(port, "POST", "/api/enroll", &json, "{not json").0,
+        400
+    );
+    assert_eq!(send_json(port, "PUT", "/api/enroll", &json, "").0, 405);
+    assert_eq!(
+        send_json(port, "DELETE", "/api/people/nobody", &[], "").0,
+        404
+    );
+
+    // Enrol from the live frames (a form body, as a plain HTML form sends).
+    let (status, started) = send_json(
+        port,
+        "POST",
+        "/api/enroll",
+        &["Origin: http://127.0.0.1:".to_string() + &port.to_string()]
+            .iter()
+            .map(|s| s.as_str())
+            .chain(["Content-Type: application/x-www-form-urlencoded"])
+            .collect::<Vec<_>>(),
+        "name=owner&frames=60",
+    );
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(started["state"], "running");
+    assert_eq!(started["frames"], 60);
+    // A second one while it runs is a conflict.
+    assert_eq!(
+        send_json(port, "POST", "/api/enroll", &json, r#"{"name":"other"}"#).0,
+        409
+    );
+    let mut last = serde_json::Value::Null;
+    assert!(
+        wait_until(WAIT * 2, || {
+            last = send_json(port, "GET", "/api/enroll", &[], "").1;
+            last["state"] == "done" || last["state"] == "failed"
+        }),
+        "enrolment did not end: {last} {}",
+        run.log()
+    );
+    assert_eq!(last["state"], "done", "{last}");
+    let kept = last["kept"].as_u64().unwrap();
+    assert!((1..=10).contains(&kept), "{last}");
+    assert!(!last.to_string().contains("embedding"));
+
+    // The running verifier reloads the gallery and the owner unlocks.
+    assert!(
+        wait_until(WAIT * 2, || run
+            .of("verify")
+            .iter()
+            .any(|e| e["verify"] == "unlocked" && e["name"] == "owner")),
+        "no unlock after the enrolment: {:?}",
+        run.of("verify")
+    );
+    assert!(run
+        .of("verify")
+        .iter()
+        .any(|e| e["verify"] == "gallery_reloaded" && e["people"][0] == "owner"));
+    // Progress and the end reached the event stream.
+    let enrol_events = run.of("enroll");
+    assert!(enrol_events.iter().any(|e| e["state"] == "running"));
+    assert!(enrol_events
+        .iter()
+        .any(|e| e["state"] == "done" && e["name"] == "owner"));
+
+    // `vigil enroll` beside the run asks it through the control socket.
+    let out = enroll_beside(&run, &["--list"]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    assert!(crate::support::text(&out).contains("owner"));
+    let out = enroll_beside(&run, &["--name", "second", "--frames", "20"]);
+    let t = crate::support::text(&out);
+    assert!(t.contains("from its live frames"), "{t}");
+    assert!(out.status.success(), "{t}");
+    let (status, people) = send_json(port, "GET", "/api/people", &[], "");
+    assert_eq!(status, 200);
+    let names: Vec<&str> = people["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["owner", "second"], "{people}");
+    let (status, removed) = send_json(port, "DELETE", "/api/people/second", &[], "");
+    assert_eq!(
+        (status, &removed["removed"]["name"]),
+        (200, &"second".into())
+    );
+    let out = enroll_beside(&run, &["--list"]);
+    let t = crate::support::text(&out);
+    assert!(t.contains("owner") && !t.contains("second"), "{t}");
+}
+
+#[test]
+fn endpoints_enrol_gallery_matches_vigil_enroll_on_the_same_frames() {
+    // The same frames through the same gates give the same templates. Made
+    // comparable: a full detector scan on every frame (between scans the
+    // live front looks near the track's prediction, which moves landmarks by
+    // a pixel), every template kept (no cap, near-duplicates only when
+    // identical), and one pass over the looped folder (15 frames).
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("http.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[http]\nbind = \"127.0.0.1:{port}\"\n[scene]\nenabled = false\n\
+             [detect]\nfull_scan_every_n_frames = 1\n\
+             [verify]\nenroll_templates = 100\nenroll_min_spacing = 0.001\n"
+        ),
+    )
+    .unwrap();
+    let enroll = crate::support::repo("tests/fixtures/verify/enroll");
+    let frames = std::fs::read_dir(&enroll).unwrap().count();
+    let run = VigilRun::start(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--source",
+        &format!("dir:{}", enroll.display()),
+        "--realtime",
+        "--loop",
+    ]);
+    assert!(
+        wait_until(WAIT, || get(port, "/healthz", &[]).map(|r| r.0)
+            == Some(200)),
+        "{}",
+        run.log()
+    );
+    let json = ["Content-Type: application/json"];
+    let body = format!(r#"{{"name":"me","frames":{frames}}}"#);
+    let (status, _) = send_json(port, "POST", "/api/enroll", &json, &body);
+    assert_eq!(status, 202);
+    let mut last = serde_json::Value::Null;
+    assert!(wait_until(WAIT * 2, || {
+        last = send_json(port, "GET", "/api/enroll", &[], "").1;
+        last["state"] == "done" || last["state"] == "failed"
+    }));
+    assert_eq!(last["state"], "done", "{last}");
+    let live = std::fs::read_to_string(run.state_dir().join("gallery.json")).unwrap();
+
+    let offline_state = dir.path().join("offline");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env_remove("VIGIL_CONFIG")
+        .env("VIGIL_MODELS", crate::support::repo("models"))
+        .env("VIGIL_STATE_DIR", &offline_state)
+        .args(["--config", cfg.to_str().unwrap()])
+        .args(["enroll", "--name", "me", "--source"])
+        .arg(format!("dir:{}", enroll.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let offline = std::fs::read_to_string(offline_state.join("gallery.json")).unwrap();
+    let templates = |text: &str| -> Vec<Vec<f64>> {
+        let g: serde_json::Value = serde_json::from_str(text).unwrap();
+        g["gallery"]["people"][0]["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                t["embedding"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+                    .collect()
+            })
+            .collect()
+    };
+    let (live, offline) = (templates(&live), templates(&offline));
+    // Live frames may be dropped (real time), so the live set is a subset.
+    assert!(
+        !live.is_empty() && live.len() <= offline.len(),
+        "{} {}",
+        live.len(),
+        offline.len()
+    );
+    for t in &live {
+        let nearest = offline
+            .iter()
+            .map(|o| {
+                t.iter()
+                    .zip(o)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            nearest < 1e-4,
+            "a live template with no offline twin: {nearest}"
+        );
+    }
+}

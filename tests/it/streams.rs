@@ -143,6 +143,11 @@ impl VigilRun {
             .collect()
     }
 
+    /// Its state directory (`VIGIL_STATE_DIR`: gallery, control socket).
+    pub fn state_dir(&self) -> PathBuf {
+        self._dir.path().join("state")
+    }
+
     /// The log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()

@@ -1,19 +1,22 @@
 //! `vigil enroll`: capture templates of a person (camera, image folder or
 //! video), through the quality and diversity gates, into the gallery; the
 //! same frames train the scene head.
+//!
+//! When a `vigil run` serves the same state directory (its control socket
+//! answers) and no `--source` is given, the running instance is asked to
+//! enrol from its own live frames: the camera it holds is not opened twice.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::config::Config;
+use crate::app::enrol::people::{self, PersonInfo};
+use crate::app::enrol::socket::{self, Reply, Request};
+use crate::app::enrol::{EnrolSession, EnrolState};
 use crate::capture::{self, SourceSpec};
 use crate::models::ModelStore;
-use crate::verify::audit::unix_now;
-use crate::verify::embed::{Embedding, NetEmbedder};
-use crate::verify::enroll::Enroller;
-use crate::verify::gallery::{validate_name, GalleryError, GalleryStore};
-use crate::verify::spec::EMBEDDING;
+use crate::verify::gallery::validate_name;
 
 /// Flags of `vigil enroll`.
 #[derive(Debug, Args)]
@@ -21,7 +24,7 @@ pub struct EnrollArgs {
     /// Person to enroll (letters, digits, space, `_`, `-`, `.`; at most 64).
     #[arg(long, value_name = "NAME", conflicts_with_all = ["list", "remove"])]
     pub name: Option<String>,
-    /// camera[:INDEX], picam[:INDEX], dir:PATH, video:PATH or a stream URL (default: capture.source).
+    /// camera[:INDEX], picam[:INDEX], dir:PATH, video:PATH or a stream URL (default: the running instance's live frames, else capture.source).
     #[arg(long, value_name = "SPEC")]
     pub source: Option<String>,
     /// Frames to examine (default: verify.enroll_frames).
@@ -38,6 +41,24 @@ pub struct EnrollArgs {
     pub remove: Option<String>,
 }
 
+fn print_people(people: &[PersonInfo], gallery: &std::path::Path) {
+    if people.is_empty() {
+        println!("nobody is enrolled ({})", gallery.display());
+        return;
+    }
+    println!("gallery {}", gallery.display());
+    for p in people {
+        println!(
+            "{:<24} {:>3} templates  enrolled at {} (unix s)",
+            p.name, p.templates, p.enrolled_unix_s
+        );
+    }
+}
+
+fn print_removed(p: &PersonInfo) {
+    println!("removed {} ({} templates)", p.name, p.templates);
+}
+
 /// `vigil enroll`.
 pub fn run(config: Config, args: &EnrollArgs) -> anyhow::Result<()> {
     let config = &config;
@@ -48,45 +69,25 @@ pub fn run(config: Config, args: &EnrollArgs) -> anyhow::Result<()> {
     let models_dir = crate::app::build::models_dir(config)?;
     let store = ModelStore::new(&models_dir);
     let paths = crate::app::paths::state_paths(config)?;
-    let gallery_store = GalleryStore::new(&paths.gallery, &paths.key);
-    let model_sha = store.read_verified(EMBEDDING.file)?.sha256;
 
-    if args.list {
-        match gallery_store.load(&model_sha) {
-            Ok(g) if !g.is_empty() => {
-                println!("gallery {}", paths.gallery.display());
-                for p in &g.people {
-                    println!(
-                        "{:<24} {:>3} templates  enrolled at {} (unix s)",
-                        p.name,
-                        p.templates.len(),
-                        p.created_unix_s
-                    );
-                }
-            }
-            Ok(_) | Err(GalleryError::Missing { .. }) => {
-                println!("nobody is enrolled ({})", paths.gallery.display())
-            }
-            Err(e) => return Err(e.into()),
+    if args.source.is_none() && args.skip == 0 {
+        if let Some(stream) = socket::connect(&paths.dir) {
+            return ask_running(stream, args, &paths.gallery);
         }
+    }
+    if args.list {
+        print_people(&people::list(&store, &paths)?, &paths.gallery);
         return Ok(());
     }
     if let Some(name) = &args.remove {
-        let mut g = gallery_store.load(&model_sha)?;
-        let p = g.remove(name)?;
-        gallery_store.save(&g)?;
-        println!("removed {} ({} templates)", p.name, p.templates.len());
+        print_removed(&people::remove(&store, &paths, name)?);
         return Ok(());
     }
     let Some(name) = &args.name else {
         bail!("give --name NAME to enroll, or --list, or --remove NAME");
     };
     // Fail early on an unusable gallery (corrupt, other model): never overwrite it.
-    let mut gallery = gallery_store.load_or_empty(&model_sha)?;
-    let existing: Vec<Embedding> = gallery
-        .person(name)
-        .map(|p| p.templates.iter().map(|t| t.embedding.clone()).collect())
-        .unwrap_or_default();
+    let mut session = EnrolSession::new(config, &store, &paths, name, args.frames)?;
 
     let spec_text = args
         .source
@@ -95,19 +96,7 @@ pub fn run(config: Config, args: &EnrollArgs) -> anyhow::Result<()> {
     let spec = SourceSpec::parse(&spec_text)?;
     let mut source = capture::open(&spec, &config.capture, &models_dir)?;
     let mut detector = crate::app::build::face_finder(&store, config, None)?;
-    let mut embedder = NetEmbedder::new(&store)?;
-    let mut enroller = Enroller::new(&config.verify, existing);
-    // The scene head (owner / others / objects) learns from the same frames.
-    let mut scene = if config.scene.enabled {
-        Some(crate::scene::enroll::SceneEnroller::new(
-            &store,
-            &config.scene,
-        )?)
-    } else {
-        None
-    };
-    let frames = args.frames.unwrap_or(config.verify.enroll_frames);
-    let bar = ProgressBar::new(frames as u64);
+    let bar = ProgressBar::new(session.frames() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -117,53 +106,76 @@ pub fn run(config: Config, args: &EnrollArgs) -> anyhow::Result<()> {
             break;
         }
     }
-    for _ in 0..frames {
+    while !session.is_done() {
         let Some(frame) = source.next_frame()? else {
             break;
         };
         let dets = detector
             .find(&frame.image)
             .map_err(anyhow::Error::from_boxed)?;
-        let origin = format!("{spec}#{}", frame.seq);
-        enroller.offer(&frame.image, &dets, &mut embedder, origin)?;
-        if let Some(s) = scene.as_mut() {
-            s.offer(&frame.image, &dets)?;
-        }
+        session.offer(&frame.image, &dets, format!("{spec}#{}", frame.seq))?;
         bar.inc(1);
-        bar.set_message(format!("kept {}", enroller.summary.kept.len()));
-        let scene_done = scene
-            .as_ref()
-            .is_none_or(|s| s.owner_frames() >= config.scene.enroll_frames);
-        if enroller.is_full() && scene_done {
-            break;
-        }
+        bar.set_message(format!("kept {}", session.summary().kept.len()));
     }
     bar.finish_and_clear();
-    let summary = enroller.summary;
-    println!("{}", summary.to_text());
-    if summary.kept.is_empty() {
-        bail!(
-            "no usable frame for {name} from {spec}: nothing enrolled (the gallery is unchanged)"
+    let outcome = session.finish()?;
+    println!("{}", outcome.to_text());
+    Ok(())
+}
+
+/// Asks the running instance (its control socket) to list, remove or enrol.
+fn ask_running(
+    stream: std::os::unix::net::UnixStream,
+    args: &EnrollArgs,
+    gallery: &std::path::Path,
+) -> anyhow::Result<()> {
+    let request = if args.list {
+        Request::List
+    } else if let Some(name) = &args.remove {
+        Request::Remove { name: name.clone() }
+    } else if let Some(name) = &args.name {
+        eprintln!(
+            "a running Vigil serves this state directory: enrolling {name} from its live frames"
         );
+        Request::Enroll {
+            name: name.clone(),
+            frames: args.frames,
+        }
+    } else {
+        bail!("give --name NAME to enroll, or --list, or --remove NAME");
+    };
+    let mut failure = None;
+    let mut ended = false;
+    socket::ask(stream, &request, |reply| match reply {
+        Reply::People(p) => {
+            print_people(&p, gallery);
+            ended = true;
+        }
+        Reply::Removed(p) => {
+            print_removed(&p);
+            ended = true;
+        }
+        Reply::Status(s) => match s.state {
+            EnrolState::Done => {
+                println!("{}", s.message);
+                ended = true;
+            }
+            EnrolState::Failed => {
+                failure = Some(s.message);
+                ended = true;
+            }
+            _ => eprintln!("{}", s.to_text()),
+        },
+        Reply::Error(e) => {
+            failure = Some(e);
+            ended = true;
+        }
+    })?;
+    if let Some(f) = failure {
+        bail!("{f}");
     }
-    let n = summary.kept.len();
-    gallery.add(name, summary.kept, unix_now())?;
-    gallery_store
-        .save(&gallery)
-        .with_context(|| format!("enrolling {name}"))?;
-    println!(
-        "enrolled {name}: {n} new templates in {}",
-        paths.gallery.display()
-    );
-    if let Some(s) = scene {
-        let head_path = config
-            .scene
-            .head_path(Some(&paths.dir))
-            .unwrap_or_else(|| paths.dir.join(crate::scene::HEAD_FILE));
-        let (_, report) = s.finish(&head_path).with_context(|| {
-            format!("{name} is enrolled for verification, but the scene head was not trained")
-        })?;
-        println!("{}; saved to {}", report.to_text(), head_path.display());
+    if !ended {
+        bail!("the running instance closed the connection before the end");
     }
     Ok(())
 }

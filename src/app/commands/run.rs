@@ -9,6 +9,8 @@ use clap::Args;
 
 use crate::app::build::build_pipeline;
 use crate::app::config::Config;
+use crate::app::enrol::socket::ControlSocket;
+use crate::app::enrol::EnrolService;
 use crate::app::outlets::http::HttpOutlet;
 use crate::app::outlets::mqtt::MqttOutlet;
 use crate::app::paths;
@@ -94,6 +96,25 @@ pub fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         config.present.window_scale as usize,
     );
 
+    // Enrolment while running (HTTP API, control socket for `vigil enroll`).
+    let enrol = start_enrolment(&config)?;
+    let mut socket = match &enrol {
+        Some(service) => {
+            let dir = paths::state_dir(config.verify.state_dir.as_deref())?;
+            match ControlSocket::start(&dir, service.clone()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    log::warn!("{e}: `vigil enroll` cannot reach this run");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if let Some(service) = &enrol {
+        present.set_enrolment(service.clone());
+    }
+
     let mut spool_gauge = None;
     if config.mqtt.enabled() {
         let state_dir = paths::state_dir(config.verify.state_dir.as_deref())?;
@@ -102,7 +123,7 @@ pub fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         present.add_outlet(Box::new(outlet));
     }
     if config.http.enabled() {
-        let outlet = HttpOutlet::start(&config.http, spool_gauge)?;
+        let outlet = HttpOutlet::start(&config.http, spool_gauge, enrol.clone())?;
         present.add_outlet(Box::new(outlet));
     }
 
@@ -115,12 +136,28 @@ pub fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
     let result = pipeline.run(&mut present, &options, stop);
     // Outlets are closed also when the run failed: `offline`, spool synced.
     let reports = present.close_outlets();
+    if let Some(s) = socket.as_mut() {
+        s.close();
+    }
+    if let Some(service) = &enrol {
+        service.close();
+    }
     let summary = result.with_context(|| format!("run on {spec} failed"))?;
     eprintln!("{}", summary.to_text());
     for r in reports {
         eprintln!("{r}");
     }
     Ok(())
+}
+
+/// The enrolment service of a run with verification on.
+fn start_enrolment(config: &Config) -> anyhow::Result<Option<EnrolService>> {
+    if !config.verify.enabled {
+        return Ok(None);
+    }
+    let store = crate::models::ModelStore::new(crate::app::build::models_dir(config)?);
+    let state = paths::state_paths(config)?;
+    Ok(Some(EnrolService::start(config, store, state)?))
 }
 
 /// Whether a window can be opened (minifb uses X11).

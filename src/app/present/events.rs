@@ -210,6 +210,13 @@ pub enum Event {
         /// How long no frame came, in seconds.
         outage_s: f64,
     },
+    /// An enrolment through the running instance started, progressed or
+    /// ended (counts and names only, no biometric data).
+    Enroll {
+        /// Its progress, flattened.
+        #[serde(flatten)]
+        status: crate::app::enrol::EnrolStatus,
+    },
     /// Verifier state changes: identity, unlock, lock, liveness, errors.
     Verify {
         /// The frame's position in its source (ties the event to a `frame` event).

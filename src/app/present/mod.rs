@@ -39,6 +39,9 @@ pub struct Present {
     last_live: Option<Instant>,
     /// The device state last handed to the outlets.
     last_state: Option<DeviceState>,
+    /// Enrolment through the running instance: gets the analysed frames
+    /// while it runs; its progress becomes `enroll` events.
+    enrol: Option<crate::app::enrol::EnrolService>,
 }
 
 /// How often the outlets get the pipeline's live counters.
@@ -62,7 +65,25 @@ impl Present {
             outlets: Vec::new(),
             last_live: None,
             last_state: None,
+            enrol: None,
         }
+    }
+
+    /// Feeds `service` the analysed frames while it enrols, and reports its
+    /// progress as `enroll` events.
+    pub fn set_enrolment(&mut self, service: crate::app::enrol::EnrolService) {
+        self.enrol = Some(service);
+    }
+
+    /// The enrolment progress since the last call, as events.
+    fn enrol_events(&self) -> Vec<Event> {
+        self.enrol
+            .as_ref()
+            .map(|e| e.take_events())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|status| Event::Enroll { status })
+            .collect()
     }
 
     /// Adds an outlet: it gets every event and every device-state change.
@@ -106,7 +127,13 @@ impl Present {
 
 impl Presenter<Update> for Present {
     fn present(&mut self, update: &Update, live: &LiveView) -> StageResult<Flow> {
-        let changes = self.state.apply(update);
+        if let (Some(enrol), Update::Faces(analysis)) = (&self.enrol, update) {
+            if enrol.wants_frames() {
+                enrol.offer(analysis.clone());
+            }
+        }
+        let mut changes = self.state.apply(update);
+        changes.extend(self.enrol_events());
         let is_frame = matches!(update, Update::Faces(_));
         let write_frames = self.events.is_some() && self.frame_events;
         let frame_event = if is_frame && (write_frames || !self.outlets.is_empty()) {
@@ -165,6 +192,14 @@ impl Presenter<Update> for Present {
     }
 
     fn idle(&mut self, _live: &LiveView) -> StageResult<Flow> {
+        for ev in self.enrol_events() {
+            if let Some(w) = self.events.as_mut() {
+                w.write(&ev)?;
+            }
+            for o in &mut self.outlets {
+                o.event(&ev);
+            }
+        }
         let open = self.window.as_mut().map(|w| w.pump()).unwrap_or(true);
         Ok(if open { Flow::Continue } else { Flow::Stop })
     }

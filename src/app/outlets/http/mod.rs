@@ -13,6 +13,7 @@
 //! exactly the two things a device on a network needs bounded.
 
 pub mod config;
+pub mod enrol;
 pub mod hub;
 pub mod metrics;
 pub mod request;
@@ -61,10 +62,12 @@ pub struct HttpOutlet {
 impl HttpOutlet {
     /// Starts the server per `config` (which must be enabled), with the token
     /// read from `http.token_file` (mode 0600) when set. `spool_bytes` is the
-    /// MQTT spool's size gauge when MQTT is on.
+    /// MQTT spool's size gauge when MQTT is on; `enrol` serves the enrolment
+    /// and people endpoints (none with verification off).
     pub fn start(
         config: &HttpConfig,
         spool_bytes: Option<Arc<std::sync::atomic::AtomicU64>>,
+        enrol: Option<crate::app::enrol::EnrolService>,
     ) -> Result<Self, HttpError> {
         config.validate()?;
         let Some(addr) = config.addr()? else {
@@ -84,6 +87,7 @@ impl HttpOutlet {
             max_viewers: config.max_viewers as usize,
             stream_fps: config.stream_fps,
             stream_width: config.stream_width,
+            enrol,
         };
         let server =
             Server::start(addr, ctx, config.max_connections as usize).map_err(|source| {

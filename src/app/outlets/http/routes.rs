@@ -11,6 +11,7 @@
 //! | `GET /api/stats` | FPS and per-stage counters, JSON |
 //! | `GET /healthz` | 200 while frames flow, 503 while the source is lost |
 //! | `GET /metrics` | Prometheus text format, `vigil_` prefix |
+//! | `GET, POST /api/enroll`, `GET /api/people`, `DELETE /api/people/{name}` | enrolment and people ([`super::enrol`]) |
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -33,31 +34,44 @@ pub const SSE_KEEPALIVE: Duration = Duration::from_secs(15);
 /// Most frames per second a viewer may ask for.
 pub const MAX_STREAM_FPS: f64 = 30.0;
 
+/// The methods `path` answers; `None` for an unknown path.
+pub fn allowed(path: &str) -> Option<&'static [Method]> {
+    const GET: &[Method] = &[Method::Get];
+    match path {
+        "/" | "/login" | "/api/stream.mjpeg" | "/api/snapshot.jpg" | "/api/state"
+        | "/api/events" | "/api/stats" | "/healthz" | "/metrics" | "/api/people" => Some(GET),
+        "/api/enroll" => Some(&[Method::Get, Method::Post]),
+        p if p.len() > super::enrol::PERSON_PREFIX.len()
+            && p.starts_with(super::enrol::PERSON_PREFIX) =>
+        {
+            Some(&[Method::Delete])
+        }
+        _ => None,
+    }
+}
+
 /// Answers `request` on `stream`.
 pub fn serve(request: &Request, stream: &mut TcpStream, ctx: &ServerCtx) {
-    let known = [
-        "/",
-        "/login",
-        "/api/stream.mjpeg",
-        "/api/snapshot.jpg",
-        "/api/state",
-        "/api/events",
-        "/api/stats",
-        "/healthz",
-        "/metrics",
-    ];
-    if !known.contains(&request.path.as_str()) {
+    let Some(methods) = allowed(&request.path) else {
         let _ = respond(stream, 404, "text/plain", b"not found\n", &[]);
         return;
-    }
-    if request.method != Method::Get {
+    };
+    if !methods.contains(&request.method) {
+        let allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
         let _ = respond(
             stream,
             405,
             "text/plain",
             b"method not allowed\n",
-            &[("Allow", "GET")],
+            &[("Allow", &allow.join(", "))],
         );
+        return;
+    }
+    if request.path == "/api/enroll" || request.path.starts_with("/api/people") {
+        let answer = super::enrol::answer(request, ctx.enrol.as_ref());
+        if let Err(e) = super::enrol::write(stream, &answer) {
+            log::debug!("http: {} ended: {e}", request.path);
+        }
         return;
     }
     let hub = &ctx.hub;

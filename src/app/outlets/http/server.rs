@@ -31,6 +31,8 @@ pub struct ServerCtx {
     pub stream_fps: f64,
     /// Default stream width.
     pub stream_width: u32,
+    /// Enrolment and people (`None` with verification off).
+    pub enrol: Option<crate::app::enrol::EnrolService>,
 }
 
 /// The running server; [`Server::stop`] ends it.
@@ -233,9 +235,12 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         302 => "Found",
         400 => "Bad Request",
+        202 => "Accepted",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        409 => "Conflict",
         408 => "Request Timeout",
         413 => "Payload Too Large",
         500 => "Internal Server Error",
