@@ -23,6 +23,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod config;
+pub mod cputime;
 pub mod edge;
 pub mod error;
 pub mod message;
@@ -154,6 +155,10 @@ struct StageMonitor {
     processed: AtomicU64,
     dropped: Arc<AtomicU64>,
     latency: Mutex<LatencySeries>,
+    /// Thread CPU time spent processing, in nanoseconds.
+    cpu_ns: AtomicU64,
+    /// The stage thread's whole CPU time, set when it ends.
+    thread_cpu_ns: AtomicU64,
 }
 
 impl StageMonitor {
@@ -163,10 +168,15 @@ impl StageMonitor {
             processed: AtomicU64::new(0),
             dropped,
             latency: Mutex::new(LatencySeries::default()),
+            cpu_ns: AtomicU64::new(0),
+            thread_cpu_ns: AtomicU64::new(0),
         })
     }
 
-    fn record(&self, d: Duration) {
+    /// One input processed in `d` of wall time, using `cpu` of thread CPU time.
+    fn record(&self, d: Duration, cpu: Duration) {
+        self.cpu_ns
+            .fetch_add(cpu.as_nanos() as u64, Ordering::Relaxed);
         self.processed.fetch_add(1, Ordering::Relaxed);
         self.latency
             .lock()
@@ -174,10 +184,26 @@ impl StageMonitor {
             .record(d);
     }
 
+    /// Records the calling (stage) thread's CPU time since `start` (its
+    /// thread CPU time when the stage began: zero for a thread of its own).
+    fn thread_ended(&self, start: Duration) {
+        let used = cputime::thread_cpu().saturating_sub(start);
+        self.thread_cpu_ns
+            .store(used.as_nanos() as u64, Ordering::Relaxed);
+    }
+
     fn snapshot(&self) -> StageStats {
+        let processed = self.processed.load(Ordering::Relaxed);
+        let cpu_s = self.cpu_ns.load(Ordering::Relaxed) as f64 / 1e9;
         StageStats {
             name: self.name.clone(),
-            processed: self.processed.load(Ordering::Relaxed),
+            processed,
+            cpu_ms: if processed > 0 {
+                cpu_s * 1e3 / processed as f64
+            } else {
+                0.0
+            },
+            thread_cpu_s: self.thread_cpu_ns.load(Ordering::Relaxed) as f64 / 1e9,
             dropped: self.dropped.load(Ordering::Relaxed),
             latency: self
                 .latency
@@ -246,6 +272,7 @@ impl<M: Message> Pipeline<M> {
         let captured = AtomicU64::new(0);
         let skipped = AtomicU64::new(0);
         let started = Instant::now();
+        let cpu_started = cputime::process_cpu();
 
         let summary = thread::scope(|scope| {
             let mut handles = Vec::new();
@@ -285,7 +312,8 @@ impl<M: Message> Pipeline<M> {
                                 shown_tx,
                                 &monitor,
                                 shared,
-                            )
+                            );
+                            monitor.thread_ended(Duration::ZERO);
                         }),
                 ));
             }
@@ -302,12 +330,14 @@ impl<M: Message> Pipeline<M> {
                     thread::Builder::new()
                         .name(format!("vigil-{name}"))
                         .spawn_scoped(scope, move || {
-                            consumer_loop(&mut *consumer, rx, update_tx, &monitor, shared)
+                            consumer_loop(&mut *consumer, rx, update_tx, &monitor, shared);
+                            monitor.thread_ended(Duration::ZERO);
                         }),
                 ));
             }
             drop(update_tx);
 
+            let present_cpu = cputime::thread_cpu();
             let presented = present_loop(
                 presenter,
                 &shown_rx,
@@ -337,10 +367,14 @@ impl<M: Message> Pipeline<M> {
                     }),
                 }
             }
+            present_monitor.thread_ended(present_cpu);
             presented
         });
 
         let wall_s = started.elapsed().as_secs_f64();
+        let cpu_s = cputime::process_cpu()
+            .saturating_sub(cpu_started)
+            .as_secs_f64();
         let (end_to_end, verdict, presented) = summary;
         let summary = RunSummary {
             frames_captured: captured.load(Ordering::Relaxed),
@@ -349,6 +383,12 @@ impl<M: Message> Pipeline<M> {
             wall_s,
             fps: if wall_s > 0.0 {
                 presented as f64 / wall_s
+            } else {
+                0.0
+            },
+            cpu_s,
+            frames_per_cpu_s: if cpu_s > 0.0 {
+                presented as f64 / cpu_s
             } else {
                 0.0
             },
@@ -462,7 +502,7 @@ fn front_loop<M: Message>(
                 continue;
             }
         };
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cputime::thread_cpu());
         let analysis = match guarded(front.name(), || front.process(frame)) {
             Ok(a) => Arc::new(a),
             Err(e) => {
@@ -470,7 +510,7 @@ fn front_loop<M: Message>(
                 return;
             }
         };
-        monitor.record(t.elapsed());
+        monitor.record(t.elapsed(), cputime::thread_cpu().saturating_sub(cpu));
         for c in &consumers {
             // A consumer only leaves early when it failed: stop the run.
             if c.send(Feed::Data(analysis.clone())).is_err() {
@@ -505,12 +545,12 @@ fn consumer_loop<M: Message>(
                 if !consumer.wants(&analysis) {
                     continue;
                 }
-                let t = Instant::now();
+                let (t, cpu) = (Instant::now(), cputime::thread_cpu());
                 if let Err(e) = guarded(name, || consumer.process(&analysis, &mut out)) {
                     shared.fail(e);
                     return;
                 }
-                monitor.record(t.elapsed());
+                monitor.record(t.elapsed(), cputime::thread_cpu().saturating_sub(cpu));
             }
         }
         for u in out.drain(..) {
@@ -584,10 +624,10 @@ fn present_loop<M: Message>(
                     presented += 1;
                 }
                 if presenting {
-                    let t = Instant::now();
+                    let (t, cpu) = (Instant::now(), cputime::thread_cpu());
                     let flow = presenter.present(&update, &live);
                     if !update.is_verdict() {
-                        monitor.record(t.elapsed());
+                        monitor.record(t.elapsed(), cputime::thread_cpu().saturating_sub(cpu));
                     }
                     flow
                 } else {

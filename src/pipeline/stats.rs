@@ -108,6 +108,11 @@ pub struct StageStats {
     pub dropped: u64,
     /// Time per processed input.
     pub latency: LatencySummary,
+    /// Mean thread CPU time per processed input, in milliseconds.
+    pub cpu_ms: f64,
+    /// The stage thread's whole CPU time (waiting on queues and dropping
+    /// included), in seconds; set when its thread ends (0 before).
+    pub thread_cpu_s: f64,
 }
 
 /// The run as a whole, printed at the end and logged periodically.
@@ -123,6 +128,12 @@ pub struct RunSummary {
     pub wall_s: f64,
     /// Frames presented per wall-clock second.
     pub fps: f64,
+    /// CPU time of the whole process (every thread) during the run, model
+    /// loading and other start-up excluded, in seconds.
+    pub cpu_s: f64,
+    /// Frames presented per CPU-second of the process: the figure that
+    /// matters on a board where the CPU is the budget.
+    pub frames_per_cpu_s: f64,
     /// Capture to the frame's result reaching the presenter.
     pub end_to_end: LatencySummary,
     /// Capture to each verdict (identity, emotion, scene) reaching the presenter.
@@ -135,11 +146,13 @@ impl RunSummary {
     /// A compact multi-line text form for logs and the final summary.
     pub fn to_text(&self) -> String {
         let mut s = format!(
-            "{} frames captured, {} presented in {:.1} s: {:.1} FPS; capture-to-output p50 {:.1} ms p95 {:.1} ms",
+            "{} frames captured, {} presented in {:.1} s: {:.1} FPS, {:.1} CPU-s ({:.1} frames per CPU-second); capture-to-output p50 {:.1} ms p95 {:.1} ms",
             self.frames_captured,
             self.frames_presented,
             self.wall_s,
             self.fps,
+            self.cpu_s,
+            self.frames_per_cpu_s,
             self.end_to_end.p50_ms,
             self.end_to_end.p95_ms
         );
@@ -154,8 +167,8 @@ impl RunSummary {
         }
         for st in &self.stages {
             s.push_str(&format!(
-                "\n  {:<10} processed {:>6}  dropped {:>6}  p50 {:>7.2} ms  p95 {:>7.2} ms",
-                st.name, st.processed, st.dropped, st.latency.p50_ms, st.latency.p95_ms
+                "\n  {:<10} processed {:>6}  dropped {:>6}  p50 {:>7.2} ms  p95 {:>7.2} ms  cpu {:>7.2} ms",
+                st.name, st.processed, st.dropped, st.latency.p50_ms, st.latency.p95_ms, st.cpu_ms
             ));
         }
         s

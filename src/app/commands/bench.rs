@@ -82,6 +82,10 @@ pub struct BenchReport {
     pub frames: u64,
     /// Frames presented per wall-clock second.
     pub fps: f64,
+    /// CPU time of the process during the run (start-up excluded), seconds.
+    pub cpu_s: f64,
+    /// Frames presented per CPU-second of the process.
+    pub frames_per_cpu_s: f64,
     /// Median capture-to-verdict latency (identity, emotion, scene), in milliseconds.
     pub latency_p50_ms: f64,
     /// 95th-percentile capture-to-verdict latency, in milliseconds.
@@ -391,6 +395,8 @@ pub fn measure(mut config: Config, args: &BenchArgs) -> anyhow::Result<BenchRepo
     Ok(BenchReport {
         frames: summary.frames_presented,
         fps: summary.fps,
+        cpu_s: summary.cpu_s,
+        frames_per_cpu_s: summary.frames_per_cpu_s,
         latency_p50_ms: summary.capture_to_verdict.p50_ms,
         latency_p95_ms: summary.capture_to_verdict.p95_ms,
         detect_ms: stage_ms("detect"),
@@ -442,10 +448,21 @@ fn to_text(r: &BenchReport) -> String {
         "  {} frames, {:.1} FPS, capture-to-verdict p50 {:.1} ms p95 {:.1} ms, capture-to-output p50 {:.1} ms\n",
         r.frames, r.fps, r.latency_p50_ms, r.latency_p95_ms, r.output_p50_ms
     ));
+    s.push_str(&format!(
+        "  process CPU {:.2} s (start-up excluded): {:.1} frames per CPU-second\n",
+        r.cpu_s, r.frames_per_cpu_s
+    ));
+    s.push_str("  stage        processed dropped   p50 ms   p95 ms  cpu ms/item  thread cpu s\n");
     for st in &r.stages {
         s.push_str(&format!(
-            "  {:<10} processed {:>6}  dropped {:>5}  p50 {:>7.2} ms  p95 {:>7.2} ms\n",
-            st.name, st.processed, st.dropped, st.latency.p50_ms, st.latency.p95_ms
+            "  {:<10} {:>11} {:>7} {:>8.2} {:>8.2} {:>12.2} {:>13.2}\n",
+            st.name,
+            st.processed,
+            st.dropped,
+            st.latency.p50_ms,
+            st.latency.p95_ms,
+            st.cpu_ms,
+            st.thread_cpu_s
         ));
     }
     s.push_str(&format!("  peak RSS {:.1} MiB\n", r.rss_mb));
