@@ -280,14 +280,15 @@ pub struct UnlockConfig {
     pub timeout_s: f64,
     /// Seconds after an unlock before locking again (default 10).
     pub relock_s: f64,
-    /// Failed attempts within [`failure_window_s`](Self::failure_window_s)
-    /// that start a lockout (default 5).
+    /// Failed attempts inside [`failure_window_s`](Self::failure_window_s)
+    /// that start a lockout (default 5: with the defaults, Android's rule of
+    /// 5 failures inside 30 s locking out for 30 s).
     pub max_failures: usize,
-    /// Sliding window over which failures are counted, in seconds (default
-    /// 60).
+    /// Sliding window over which failures are counted, in seconds; a
+    /// failure this old no longer counts (default 30).
     pub failure_window_s: f64,
-    /// Seconds during which nobody is unlocked after too many failures
-    /// (default 30).
+    /// Seconds during which nobody is unlocked after too many failures; no
+    /// failure is counted meanwhile (default 30).
     pub lockout_s: f64,
     /// Audit log file; `None` = `<state_dir>/audit.jsonl`, a relative path is
     /// inside the state directory.
@@ -302,7 +303,7 @@ impl Default for UnlockConfig {
             timeout_s: 5.0,
             relock_s: 10.0,
             max_failures: 5,
-            failure_window_s: 60.0,
+            failure_window_s: 30.0,
             lockout_s: 30.0,
             audit_log: None,
         }
