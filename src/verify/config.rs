@@ -199,8 +199,10 @@ pub struct LivenessConfig {
     pub window_s: f64,
     /// Fewest observations in a window for a verdict (2..=1000, default 5).
     pub min_frames: usize,
-    /// Seconds after recognition within which the owner must pass, else the
-    /// attempt fails and the track cannot unlock (`window_s..=3600`,
+    /// Length of one liveness attempt, in seconds: an owner whose sliding
+    /// windows show no live one within it fails the attempt (counted by the
+    /// rate limit, a `liveness_failed` event, a prompt) and the next attempt
+    /// starts at once, while the owner stays in view (`window_s..=3600`,
     /// default 5).
     pub timeout_s: f64,
     /// Least out-of-plane motion: spread (std) of the smoothed nose position
