@@ -199,8 +199,10 @@ pub struct LivenessConfig {
     pub window_s: f64,
     /// Fewest observations in a window for a verdict (2..=1000, default 5).
     pub min_frames: usize,
-    /// Seconds after recognition within which the owner must pass, else the
-    /// attempt fails and the track cannot unlock (`window_s..=3600`,
+    /// Length of one liveness attempt, in seconds: an owner whose sliding
+    /// windows show no live one within it fails the attempt (counted by the
+    /// rate limit, a `liveness_failed` event, a prompt) and the next attempt
+    /// starts at once, while the owner stays in view (`window_s..=3600`,
     /// default 5).
     pub timeout_s: f64,
     /// Least out-of-plane motion: spread (std) of the smoothed nose position
@@ -280,14 +282,15 @@ pub struct UnlockConfig {
     pub timeout_s: f64,
     /// Seconds after an unlock before locking again (default 10).
     pub relock_s: f64,
-    /// Failed attempts within [`failure_window_s`](Self::failure_window_s)
-    /// that start a lockout (default 5).
+    /// Failed attempts inside [`failure_window_s`](Self::failure_window_s)
+    /// that start a lockout (default 5: with the defaults, Android's rule of
+    /// 5 failures inside 30 s locking out for 30 s).
     pub max_failures: usize,
-    /// Sliding window over which failures are counted, in seconds (default
-    /// 60).
+    /// Sliding window over which failures are counted, in seconds; a
+    /// failure this old no longer counts (default 30).
     pub failure_window_s: f64,
-    /// Seconds during which nobody is unlocked after too many failures
-    /// (default 30).
+    /// Seconds during which nobody is unlocked after too many failures; no
+    /// failure is counted meanwhile (default 30).
     pub lockout_s: f64,
     /// Audit log file; `None` = `<state_dir>/audit.jsonl`, a relative path is
     /// inside the state directory.
@@ -302,7 +305,7 @@ impl Default for UnlockConfig {
             timeout_s: 5.0,
             relock_s: 10.0,
             max_failures: 5,
-            failure_window_s: 60.0,
+            failure_window_s: 30.0,
             lockout_s: 30.0,
             audit_log: None,
         }

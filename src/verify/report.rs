@@ -22,9 +22,17 @@ pub struct FaceVerdict {
     /// the configured metric; `None` before the first or with nobody enrolled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance: Option<f32>,
-    /// The liveness verdict of the track so far.
+    /// The liveness verdict shown for the track: the sliding window's for
+    /// an owner trying to unlock while the device is locked, `live` for the
+    /// track that unlocked (for its whole life: a later window failing does
+    /// not undo the unlock), `pending` otherwise (not judged). Never `spoof`
+    /// while the device is unlocked.
     #[serde(flatten)]
     pub liveness: Liveness,
+    /// What the owner is asked to do after a failed liveness attempt
+    /// ("move your head slightly"), while they keep trying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
 }
 
 /// A state change worth an event line.
@@ -66,15 +74,17 @@ pub enum VerifyNotice {
         /// Why (the command's failure, the audit log unavailable).
         reason: String,
     },
-    /// A recognised owner failed the liveness check (counted by the rate
-    /// limit).
+    /// A recognised owner showed no live window within one liveness
+    /// attempt (counted by the rate limit); the next attempt has started.
     LivenessFailed {
         /// The track.
         track: TrackId,
-        /// The failed cue of the last verdict, or no live verdict in time.
+        /// The failed cue of the last window, or no live verdict in time.
         reason: String,
         /// The cues measured over the last window.
         cues: Cues,
+        /// What the owner is asked to do ("move your head slightly").
+        prompt: String,
     },
     /// An owner was recognised during a lockout and not unlocked.
     LockedOut {

@@ -16,7 +16,7 @@ use super::decision::{Identity, TrackVotes, VoteRule};
 use super::embed::FaceEmbedder;
 use super::gallery::{Gallery, GalleryError};
 use super::liveness::{background_shift, GreyThumb, Liveness, LivenessTrack, Observation};
-use super::phase::{Action, Facts, Phase};
+use super::phase::{Action, Facts, Phase, LIVENESS_PROMPT};
 use super::ratelimit::RateLimiter;
 use super::report::{FaceVerdict, VerifyNotice, VerifyVerdict};
 use super::unlock::UnlockController;
@@ -271,9 +271,18 @@ impl VerifyStage {
         for face in &analysis.faces {
             faces.push(self.step(face, now, &analysis.frame.image, background, &mut notices));
         }
+        // What is shown follows the lock state at the end of the frame, so
+        // that no face is labelled a spoof beside "unlocked".
+        let unlocked = self.unlock.state().is_unlocked();
+        for f in &mut faces {
+            let phase = self.tracks.get(&f.track).map(|s| s.phase);
+            let (liveness, prompt) = phase.unwrap_or_default().shown(&f.liveness, unlocked);
+            f.liveness = liveness;
+            f.prompt = prompt.map(str::to_string);
+        }
         VerifyVerdict {
             faces,
-            unlocked: self.unlock.state().is_unlocked(),
+            unlocked,
             notices,
         }
     }
@@ -326,7 +335,7 @@ impl VerifyStage {
             now,
             identity: &identity,
             liveness: &liveness,
-            liveness_timeout_s: self.liveness.timeout_s,
+            attempt_s: self.liveness.timeout_s,
             unlocked: self.unlock.state().is_unlocked(),
             distance,
         };
@@ -340,6 +349,7 @@ impl VerifyStage {
             best,
             distance,
             liveness,
+            prompt: None,
         }
     }
 
@@ -439,17 +449,7 @@ impl VerifyStage {
         let track = seen.track;
         match action {
             Action::None => {}
-            Action::CountFailure => {
-                // With no gallery nobody can unlock: no failure to count.
-                if self.gallery.is_ok() && self.rate.record_failure(seen.now) {
-                    let record = seen.naming(None, None).record(
-                        AuditKind::LockedOut,
-                        Decision::Locked,
-                        "too many failed attempts",
-                    );
-                    self.audit(record, notices);
-                }
-            }
+            Action::CountFailure => self.count_failure(seen, notices),
             Action::ReportLockout { name, remaining } => {
                 let record = seen.naming(Some(name), seen.distance).record(
                     AuditKind::LockedOut,
@@ -462,7 +462,7 @@ impl VerifyStage {
                     remaining_s: remaining.as_secs_f64(),
                 });
             }
-            Action::Refuse { name, reason } => {
+            Action::FailAttempt { name, reason } => {
                 let (_, cues) = st.live.verdict(&self.liveness);
                 let record = seen.naming(Some(name), seen.distance).record(
                     AuditKind::LivenessFailed,
@@ -470,12 +470,13 @@ impl VerifyStage {
                     reason.clone(),
                 );
                 self.audit(record, notices);
-                self.rate.record_failure(seen.now);
                 notices.push(VerifyNotice::LivenessFailed {
                     track,
                     reason,
                     cues,
+                    prompt: LIVENESS_PROMPT.to_string(),
                 });
+                self.count_failure(seen, notices);
             }
             Action::Unlock { name, distance } => self.unlock_for(
                 seen.naming(Some(name), Some(distance)),
@@ -483,6 +484,19 @@ impl VerifyStage {
                 distance,
                 notices,
             ),
+        }
+    }
+
+    /// Counts one failed attempt; the lockout it may start is on record.
+    fn count_failure(&mut self, seen: Seen<'_>, notices: &mut Vec<VerifyNotice>) {
+        // With no gallery nobody can unlock: no failure to count.
+        if self.gallery.is_ok() && self.rate.record_failure(seen.now) {
+            let record = seen.naming(None, None).record(
+                AuditKind::LockedOut,
+                Decision::Locked,
+                "too many failed attempts",
+            );
+            self.audit(record, notices);
         }
     }
 
@@ -713,6 +727,12 @@ mod tests {
 
         /// `n` frames (40 ms apart) of the same still picture of `track`.
         fn frames(&mut self, n: u64, track: u64) {
+            self.frames_verdicts(n, track);
+        }
+
+        /// [`Rig::frames`], returning every frame's verdict.
+        fn frames_verdicts(&mut self, n: u64, track: u64) -> Vec<VerifyVerdict> {
+            let mut out = Vec::new();
             let landmarks = Landmarks::from_points([
                 Point::new(80.0, 90.0),
                 Point::new(120.0, 90.0),
@@ -738,9 +758,11 @@ mod tests {
                     ended: Vec::new(),
                 };
                 let verdict = self.stage.process_analysis(&analysis);
-                self.notices.extend(verdict.notices);
+                self.notices.extend(verdict.notices.iter().cloned());
+                out.push(verdict);
                 self.seq += 1;
             }
+            out
         }
 
         fn phase(&self, track: u64) -> Phase {
@@ -791,20 +813,50 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_track_never_unlocks() {
-        // Liveness on, a still picture of the owner: refused after 1 s.
+    fn a_still_picture_fails_an_attempt_each_timeout_until_the_lockout() {
+        // Liveness on with 1 s attempts, a still picture of the owner.
         let mut rig = Rig::new(Some(1.0), |_| {});
         rig.owner();
         rig.frames(100, 1);
-        assert_eq!(rig.phase(1), Phase::Refused { counted: false });
-        assert!(!rig.stage.is_unlocked());
-        assert_eq!(rig.audit.count("\"kind\":\"liveness_failed\""), 1);
+        // Decided at 0.08 s: attempts failed at 1.08, 2.08, 3.08 s.
+        assert!(matches!(rig.phase(1), Phase::Owner { failed: 3, .. }));
+        assert_eq!(rig.audit.count("\"kind\":\"liveness_failed\""), 3);
+        let failed = |n: &VerifyNotice| matches!(n, VerifyNotice::LivenessFailed { prompt, .. } if prompt == LIVENESS_PROMPT);
+        assert_eq!(rig.notices(failed), 3);
+        assert_eq!(rig.stage.rate.failures(), 3);
+        // Two more lock out (5 inside 30 s); no attempt runs meanwhile.
+        rig.frames(200, 1);
+        assert_eq!(rig.audit.count("\"kind\":\"liveness_failed\""), 5);
+        assert_eq!(rig.audit.count("too many failed attempts"), 1);
         assert_eq!(
-            rig.notices(|n| matches!(n, VerifyNotice::LivenessFailed { .. })),
+            rig.notices(|n| matches!(n, VerifyNotice::LockedOut { .. })),
             1
         );
-        assert_eq!(rig.stage.rate.failures(), 1);
+        assert!(!rig.stage.is_unlocked());
         assert_eq!(rig.audit.count("\"decision\":\"unlocked\""), 0);
+    }
+
+    #[test]
+    fn the_verdict_shows_the_prompt_and_never_spoof_beside_unlocked() {
+        let mut rig = Rig::new(Some(1.0), |u| u.relock_s = 600.0);
+        rig.owner();
+        let verdicts = rig.frames_verdicts(60, 1);
+        let last = &verdicts[59].faces[0];
+        assert!(matches!(last.liveness, Liveness::Spoof { .. }), "{last:?}");
+        assert_eq!(last.prompt.as_deref(), Some(LIVENESS_PROMPT));
+        assert!(verdicts[10].faces[0].prompt.is_none());
+        // The owner moves (liveness off stands in for a live window): unlocked.
+        rig.stage.liveness.enabled = false;
+        rig.frames(2, 1);
+        assert!(rig.stage.is_unlocked());
+        // Still again: the windows fail, but the unlock holds until the
+        // relock and the owner is not labelled a spoof, nor prompted.
+        rig.stage.liveness.enabled = true;
+        let verdicts = rig.frames_verdicts(100, 1);
+        assert!(verdicts.iter().all(|v| v.unlocked
+            && v.faces[0].liveness == Liveness::Live
+            && v.faces[0].prompt.is_none()));
+        assert_eq!(rig.audit.count("\"kind\":\"liveness_failed\""), 2);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Real clips through the real detector and embedding: the owner, enrolled
 //! from one part of a webcam clip, unlocks in another part; other people and
-//! replayed photos of the owner never do. Fixtures: tests/fixtures/verify/.
+//! replayed photos of the owner never do, held up for 20 s. Fixtures:
+//! tests/fixtures/verify/. The helpers here (`setup`, `enroll`, `play`,
+//! `hand_held`, `tilted`) serve tests/it/verify_unlock.rs too.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +20,7 @@ use vigil::pipeline::Analysis;
 use vigil::verify::embed::{FaceEmbedder, NetEmbedder};
 use vigil::verify::enroll::Enroller;
 use vigil::verify::gallery::Gallery;
-use vigil::verify::report::VerifyNotice;
+use vigil::verify::report::{VerifyNotice, VerifyVerdict};
 use vigil::verify::stage::VerifyStage;
 use vigil::verify::Identity;
 
@@ -31,7 +33,7 @@ fn fixtures(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn frames(name: &str) -> Vec<RgbImage> {
+pub(crate) fn frames(name: &str) -> Vec<RgbImage> {
     list_images(&fixtures(name))
         .unwrap()
         .iter()
@@ -41,13 +43,13 @@ fn frames(name: &str) -> Vec<RgbImage> {
 
 use crate::support::MemoryAudit;
 
-struct Setup {
-    store: ModelStore,
-    config: Config,
-    finder: Box<dyn FaceFinder>,
+pub(crate) struct Setup {
+    pub store: ModelStore,
+    pub config: Config,
+    pub finder: Box<dyn FaceFinder>,
 }
 
-fn setup() -> Setup {
+pub(crate) fn setup() -> Setup {
     let store = ModelStore::new(resolve_dir(None).unwrap());
     let mut config = Config::default();
     config.unlock.command = vec!["true".into()];
@@ -59,7 +61,7 @@ fn setup() -> Setup {
     }
 }
 
-fn enroll(s: &mut Setup) -> Gallery {
+pub(crate) fn enroll(s: &mut Setup) -> Gallery {
     let mut embedder = NetEmbedder::new(&s.store).unwrap();
     let mut enroller = Enroller::new(&s.config.verify, Vec::new());
     for (i, img) in frames("enroll").iter().enumerate() {
@@ -75,14 +77,16 @@ fn enroll(s: &mut Setup) -> Gallery {
     g
 }
 
-struct Outcome {
-    notices: Vec<(f64, VerifyNotice)>,
-    unlocked_at: Option<f64>,
-    owner_seen: bool,
+pub(crate) struct Outcome {
+    pub notices: Vec<(f64, VerifyNotice)>,
+    pub unlocked_at: Option<f64>,
+    pub owner_seen: bool,
+    /// Every frame's faces and verdict.
+    pub frames: Vec<(Vec<TrackedFace>, VerifyVerdict)>,
 }
 
 /// Plays `images` as a clip (one track per face, the largest face only).
-fn play(s: &mut Setup, gallery: &Gallery, images: &[RgbImage]) -> Outcome {
+pub(crate) fn play(s: &mut Setup, gallery: &Gallery, images: &[RgbImage]) -> Outcome {
     let stage_embedder = NetEmbedder::new(&s.store).unwrap();
     let mut stage = VerifyStage::new(
         Box::new(stage_embedder),
@@ -96,6 +100,7 @@ fn play(s: &mut Setup, gallery: &Gallery, images: &[RgbImage]) -> Outcome {
         notices: Vec::new(),
         unlocked_at: None,
         owner_seen: false,
+        frames: Vec::new(),
     };
     for (i, img) in images.iter().enumerate() {
         let t = i as f64 / FPS;
@@ -112,7 +117,7 @@ fn play(s: &mut Setup, gallery: &Gallery, images: &[RgbImage]) -> Outcome {
             .collect();
         let analysis = Analysis {
             frame: Frame::new(i as u64, Duration::from_secs_f64(t), img.clone()),
-            faces,
+            faces: faces.clone(),
             ended: Vec::new(),
         };
         let v = stage.process_analysis(&analysis);
@@ -123,7 +128,9 @@ fn play(s: &mut Setup, gallery: &Gallery, images: &[RgbImage]) -> Outcome {
         if v.unlocked && out.unlocked_at.is_none() {
             out.unlocked_at = Some(t);
         }
-        out.notices.extend(v.notices.into_iter().map(|n| (t, n)));
+        out.notices
+            .extend(v.notices.iter().cloned().map(|n| (t, n)));
+        out.frames.push((faces, v));
     }
     out
 }
@@ -147,31 +154,100 @@ fn owner_unlocks_strangers_and_photos_do_not() {
         assert!(o.unlocked_at.is_none(), "{clip} unlocked");
     }
 
-    // A still photo of the owner replayed: the same frame for 6 s.
+    // A still photo of the owner replayed: the same frame for 20 s. Liveness
+    // keeps trying, and every attempt fails.
     let photo = frames("owner").swap_remove(0);
-    let frozen: Vec<RgbImage> = (0..150).map(|_| photo.clone()).collect();
+    let frozen: Vec<RgbImage> = (0..PHOTO_FRAMES).map(|_| photo.clone()).collect();
     let o = play(&mut s, &gallery, &frozen);
     assert!(o.owner_seen, "the photo should be recognised as the owner");
     assert!(o.unlocked_at.is_none(), "a frozen photo unlocked");
-    assert!(o
-        .notices
-        .iter()
-        .any(|(_, n)| matches!(n, VerifyNotice::LivenessFailed { .. })));
+    assert_eq!(failed_attempts(&o), 3, "{:?}", o.notices);
 
-    // The same photo hand-held: the whole picture shifts and turns a little
-    // every frame, with sensor noise.
-    let held = hand_held(&photo, 150);
-    let o = play(&mut s, &gallery, &held);
-    assert!(
-        o.unlocked_at.is_none(),
-        "a hand-held photo unlocked: {:?}",
-        o.notices
-    );
+    // The same photo hand-held for 20 s: the whole picture shifts, turns and
+    // zooms a little every frame, with sensor noise; then shaken (larger
+    // steps).
+    for (what, clip) in [
+        ("hand-held", hand_held(&photo, PHOTO_FRAMES, 1.0)),
+        ("shaken", hand_held(&photo, PHOTO_FRAMES, 3.0)),
+    ] {
+        let o = play(&mut s, &gallery, &clip);
+        assert!(
+            o.owner_seen,
+            "{what}: not recognised, the test proves nothing"
+        );
+        assert!(
+            o.unlocked_at.is_none(),
+            "a {what} photo unlocked: {:?}",
+            o.notices
+        );
+    }
+}
+
+/// A known weakness, kept here to reproduce it: the photo tilted back and
+/// forth by 20 degrees about its vertical axis, filling the view, unlocks at
+/// 1.2 s (before and after liveness learnt to keep trying: it passes the
+/// first attempt). The affine nose frame does not undo perspective, and the
+/// landmark net places the nose of a foreshortened face as on a turned head,
+/// so the parallax cue rises (measured median 0.019, above a live owner's
+/// 0.012). Rigidity catches a whole frame tilting with a background in
+/// view, but not a photo tilted inside a still scene: that unlocks at 1.1 s
+/// too (see the issue 16 report for the clips and commands).
+#[test]
+#[ignore = "known weakness: a tilted photo filling the view passes liveness (issue 16)"]
+fn a_tilted_photo_does_not_unlock() {
+    let mut s = setup();
+    let gallery = enroll(&mut s);
+    let photo = frames("owner").swap_remove(0);
+    let o = play(&mut s, &gallery, &tilted(&photo, PHOTO_FRAMES));
+    assert!(o.owner_seen, "not recognised, the test proves nothing");
+    assert!(o.unlocked_at.is_none(), "unlocked: {:?}", o.notices);
+}
+
+/// Frames of a photo attack: 20 s at the fixtures' 25 FPS.
+const PHOTO_FRAMES: usize = 500;
+
+/// The `liveness_failed` notices of a run.
+pub(crate) fn failed_attempts(o: &Outcome) -> usize {
+    o.notices
+        .iter()
+        .filter(|(_, n)| matches!(n, VerifyNotice::LivenessFailed { .. }))
+        .count()
+}
+
+/// The photo turned about its vertical axis through its centre, back and
+/// forth up to 20 degrees every 2 s, seen through a pinhole at one image
+/// width: a printed photo tilted in front of the camera.
+pub(crate) fn tilted(img: &RgbImage, n: usize) -> Vec<RgbImage> {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let (cx, cy, f) = (w / 2.0, h / 2.0, w);
+    (0..n)
+        .map(|i| {
+            let a = 20f32.to_radians() * (i as f32 * std::f32::consts::PI / 25.0).sin();
+            let (sin, cos) = a.sin_cos();
+            RgbImage::from_fn(img.width(), img.height(), |x, y| {
+                // Output (x, y) sees the photo point (px, py) with
+                // x = f px cos / (f + px sin), y = f py / (f + px sin).
+                let (u, v) = (x as f32 - cx, y as f32 - cy);
+                let den = f * cos - u * sin;
+                if den.abs() < 1e-3 {
+                    return image::Rgb([0, 0, 0]);
+                }
+                let px = u * f / den;
+                let py = v * (f + px * sin) / f;
+                let (sx, sy) = (px + cx, py + cy);
+                if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
+                    return image::Rgb([20, 20, 20]);
+                }
+                *img.get_pixel(sx.round() as u32, sy.round() as u32)
+            })
+        })
+        .collect()
 }
 
 /// A deterministic random walk of small shifts, turns and zooms of the whole
-/// image, plus noise, as a phone held in front of the camera.
-fn hand_held(img: &RgbImage, n: usize) -> Vec<RgbImage> {
+/// image, plus noise, as a phone held in front of the camera; `shake`
+/// multiplies the steps (1 = a steady hand).
+pub(crate) fn hand_held(img: &RgbImage, n: usize, shake: f32) -> Vec<RgbImage> {
     let mut seed = 0x1234_5678_u64;
     let mut rnd = move || {
         seed ^= seed << 13;
@@ -184,10 +260,10 @@ fn hand_held(img: &RgbImage, n: usize) -> Vec<RgbImage> {
     let (mut dx, mut dy, mut rot, mut zoom) = (0f32, 0f32, 0f32, 0f32);
     (0..n)
         .map(|_| {
-            dx = 0.97 * (dx + 1.5 * rnd());
-            dy = 0.97 * (dy + 1.5 * rnd());
-            rot = 0.97 * (rot + 0.006 * rnd());
-            zoom = 0.97 * (zoom + 0.005 * rnd());
+            dx = 0.97 * (dx + 1.5 * shake * rnd());
+            dy = 0.97 * (dy + 1.5 * shake * rnd());
+            rot = 0.97 * (rot + 0.006 * shake * rnd());
+            zoom = 0.97 * (zoom + 0.005 * shake * rnd());
             let s = 1.0 + zoom;
             let to_src = Similarity {
                 a_re: s * rot.cos(),

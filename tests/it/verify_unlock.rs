@@ -1,8 +1,10 @@
 //! The unlock path fails closed: each failure leaves the device locked.
 //!
 //! These tests drive the verify stage with a stand-in embedder (the model is
-//! exercised in tests/verify_clips.rs); they check the code around it: gallery
-//! errors, model errors, command errors, timeouts, the rate limit, the audit log.
+//! exercised in verify_clips.rs); they check the code around it: gallery
+//! errors, model errors, command errors, timeouts, the rate limit, the audit
+//! log. The last one plays the real owner fixture through the real models
+//! (helpers of verify_clips.rs): liveness keeps trying.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -410,4 +412,88 @@ fn a_frozen_picture_of_the_owner_does_not_unlock() {
             .any(|n| matches!(n, VerifyNotice::LivenessFailed { .. })),
         "{notices:?}"
     );
+}
+
+/// The real detector and embedding on the owner fixture: the owner sits
+/// perfectly still for 6 s (the first frame, repeated: every liveness window
+/// is flat), then moves (the clip played back and forth). The first attempt
+/// fails at about 5 s with its prompt; liveness keeps trying and the owner
+/// unlocks soon after moving, where a track once refused never unlocked. The
+/// presenter's state and the overlay labels never show the prompt or a spoof
+/// beside "unlocked".
+#[test]
+fn the_owner_who_sits_still_then_moves_unlocks_later() {
+    use vigil::app::present::device_state::LockState;
+    use vigil::app::present::label::face_label;
+    use vigil::app::present::{DeviceState, PresentState};
+    use vigil::app::update::Update;
+    use vigil::pipeline::Stamp;
+
+    use crate::verify_clips::{enroll, failed_attempts, frames, play, setup};
+
+    const FPS: f64 = 25.0;
+    const STILL_S: f64 = 6.0;
+    let mut s = setup();
+    let gallery = enroll(&mut s);
+    let owner = frames("owner");
+    let mut clip: Vec<RgbImage> = (0..(STILL_S * FPS) as usize)
+        .map(|_| owner[0].clone())
+        .collect();
+    let back_and_forth = owner.iter().chain(owner.iter().rev()).cycle();
+    clip.extend(back_and_forth.take(125).cloned());
+    let o = play(&mut s, &gallery, &clip);
+
+    assert_eq!(failed_attempts(&o), 1, "{:?}", o.notices);
+    let (failed_at, prompt) = o
+        .notices
+        .iter()
+        .find_map(|(t, n)| match n {
+            VerifyNotice::LivenessFailed { prompt, .. } => Some((*t, prompt.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert!((5.0..STILL_S).contains(&failed_at), "failed at {failed_at}");
+    assert_eq!(prompt, "move your head slightly");
+    let t = o
+        .unlocked_at
+        .unwrap_or_else(|| panic!("never unlocked: {:?}", o.notices));
+    assert!(
+        t > STILL_S && t <= STILL_S + 3.0,
+        "unlocked at {t} s, moving from {STILL_S} s"
+    );
+
+    // What the presenter makes of it, frame by frame.
+    let mut present = PresentState::default();
+    let (mut prompted, mut unlocked_frames) = (0, 0);
+    for (i, (faces, verdict)) in o.frames.iter().enumerate() {
+        let frame = Frame::new(
+            i as u64,
+            Duration::from_secs_f64(i as f64 / FPS),
+            RgbImage::new(1, 1),
+        );
+        let analysis = Arc::new(Analysis {
+            frame,
+            faces: faces.clone(),
+            ended: Vec::new(),
+        });
+        let stamp = Stamp::of(&analysis.frame);
+        present.apply(&Update::Faces(analysis));
+        present.apply(&Update::Verify(stamp, verdict.clone()));
+        let state = DeviceState::from_present(&present, String::new());
+        let labels: Vec<String> = verdict.faces.iter().map(|f| face_label(f).0).collect();
+        if state.lock == LockState::Unlocked {
+            unlocked_frames += 1;
+            assert!(
+                labels.iter().all(|l| !l.contains("SPOOF")) && state.prompt.is_none(),
+                "frame {i}: unlocked beside {labels:?} {:?}",
+                state.prompt
+            );
+        }
+        if state.prompt.is_some() {
+            prompted += 1;
+            assert_eq!(state.prompt.as_deref(), Some("move your head slightly"));
+            assert!(i as f64 / FPS >= failed_at, "prompt before the failure");
+        }
+    }
+    assert!(prompted > 0 && unlocked_frames > 0);
 }

@@ -40,6 +40,9 @@ pub struct DeviceState {
     pub alert: Option<String>,
     /// True while the unlock rate limit locks everyone out.
     pub lockout: bool,
+    /// What the owner in view is asked to do after a failed liveness attempt
+    /// ("move your head slightly"), while they keep trying; `null` otherwise.
+    pub prompt: Option<String>,
     /// When this state was taken (UTC, RFC 3339).
     pub ts: String,
 }
@@ -60,6 +63,7 @@ impl DeviceState {
             .flat_map(|v| v.faces.iter())
             .filter(|f| live(f.track));
         let mut person = None;
+        let prompt = identities.clone().find_map(|f| f.prompt.clone());
         for f in identities {
             match &f.identity {
                 Identity::Owner { name } => {
@@ -88,6 +92,7 @@ impl DeviceState {
             emotion,
             alert,
             lockout,
+            prompt,
             ts,
         }
     }
@@ -100,6 +105,7 @@ impl DeviceState {
             && self.emotion == other.emotion
             && self.alert == other.alert
             && self.lockout == other.lockout
+            && self.prompt == other.prompt
     }
 }
 
@@ -115,6 +121,7 @@ mod tests {
         assert!(json["person"].is_null());
         assert_eq!(json["faces"], 0);
         assert_eq!(json["lockout"], false);
+        assert!(json["prompt"].is_null());
         assert_eq!(json["v"], STATE_SCHEMA_VERSION);
         let later = DeviceState::from_present(&PresentState::default(), "u".into());
         assert!(s.same_as(&later));

@@ -31,13 +31,20 @@ pub fn render(state: &PresentState, live: &LiveView, scale: usize) -> Option<Can
         }
         let text = format!("{} {:.2}", face.track, face.detection.score);
         canvas.label(x1, (y1 - LINE).max(0), &text, GREEN);
+        // Lines under the box: the verifier's label and prompt, then attention.
+        let mut below = y2 + 4;
         if let Some(v) = state
             .verify
             .as_ref()
             .and_then(|v| v.faces.iter().find(|f| f.track == face.track))
         {
             let (text, colour) = super::label::face_label(v);
-            canvas.label(x1, y2 + 4, &text, colour);
+            canvas.label(x1, below, &text, colour);
+            below += LINE;
+            if let Some(prompt) = &v.prompt {
+                canvas.label(x1, below, prompt, YELLOW);
+                below += LINE;
+            }
         }
         if let Some(emotion) = state.emotions.get(&face.track) {
             draw_emotion_bars(&mut canvas, x2 + 4, y1, emotion);
@@ -48,7 +55,7 @@ pub fn render(state: &PresentState, live: &LiveView, scale: usize) -> Option<Can
             .and_then(|a| a.driver.as_ref())
             .filter(|d| d.track == face.track)
         {
-            draw_attention(&mut canvas, face, driver, s, x1, y2 + 4 + LINE, state);
+            draw_attention(&mut canvas, face, driver, s, x1, below, state);
         }
     }
     draw_status(&mut canvas, state, live);
