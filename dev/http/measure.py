@@ -67,11 +67,15 @@ def main() -> int:
     ap.add_argument("--vigil", default=str(ROOT / "target/release/vigil"))
     ap.add_argument("--clip", required=True)
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--viewers", default="0,1,5,10", help="viewer counts, comma-separated")
     a = ap.parse_args()
     port = free_port()
     tmp = pathlib.Path(tempfile.mkdtemp())
     env = dict(os.environ, VIGIL_MODELS=str(ROOT / "models"), VIGIL_STATE_DIR=str(tmp / "state"))
-    p = subprocess.Popen([a.vigil, "run", "--headless", "--realtime", "--loop", "--source", f"video:{a.clip}",
+    # Room for every viewer asked (the default cap, http.max_viewers, is 4).
+    cfg = tmp / "http.toml"
+    cfg.write_text(f"[http]\nmax_viewers = {max(int(v) for v in a.viewers.split(','))}\n")
+    p = subprocess.Popen([a.vigil, "--config", str(cfg), "run", "--headless", "--realtime", "--loop", "--source", f"video:{a.clip}",
                           "--http", f"127.0.0.1:{port}", "--events", "/dev/null"],
                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "log", "w"))
     try:
@@ -83,7 +87,7 @@ def main() -> int:
                 time.sleep(0.1)
         time.sleep(3)  # warm-up
         print("viewers  cpu_s/s  fps    drops(all stages)  parts/s/viewer  age_p50_ms  snapshot_ms")
-        for n in (0, 1, 5):
+        for n in [int(v) for v in a.viewers.split(",")]:
             AGES.clear()
             stop = threading.Event()
             counters = [[0] for _ in range(n)]
