@@ -19,10 +19,10 @@ export VIGIL_STATE_DIR="$state" VIGIL_MODELS="$PWD/models"
   || { cat "$state/enroll.log"; exit 1; }
 vigil_json=$("$vigil" bench --no-models --json --source "video:$video" --resize 640x480 \
   --frames "$frames" 2>/dev/null | tail -1)
-peer_json=$("$py" bench/compare/peer_pipeline.py --video "$video" --frames "$frames" | tail -1)
+peer_json=$("$py" bench/compare/peer_pipeline.py --video "$video" --frames "$frames" 2>/dev/null | tail -1)
 VJ="$vigil_json" PJ="$peer_json" python3 - <<'PY'
 import json, os
-v = json.loads(os.environ["VJ"]); p = json.loads(os.environ["PJ"])
+v = json.loads(os.environ["VJ"]); p = json.loads(os.environ["PJ"])["peer"]
 print(f"vigil: {v['frames']} frames, {v['frames_per_cpu_s']:.1f} frames per CPU-second, {v['fps']:.1f} FPS wall")
 for s in v["stages"]:
     print(f"  {s['name']:<10} cpu {s['cpu_ms']:7.2f} ms/item  processed {s['processed']}")
