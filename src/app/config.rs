@@ -17,6 +17,8 @@ pub const CONFIG_ENV: &str = "VIGIL_CONFIG";
 pub const INSTALLED_CONFIG: &str = "/etc/vigil/vigil.toml";
 /// The config file of a source checkout, relative to the working directory.
 pub const REPO_CONFIG: &str = "config/vigil.toml";
+/// Largest config file read (bytes; the documented one is about 20 KB).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// A loaded configuration and the file it came from (`None`: built-in defaults).
 #[derive(Debug, Clone)]
@@ -93,10 +95,13 @@ impl Config {
 
     /// Reads and parses a config file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let read = |source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let bytes = crate::core::check::read_bounded(path, MAX_CONFIG_BYTES).map_err(read)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| read(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         Self::from_toml(&text, path)
     }
 

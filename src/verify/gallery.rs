@@ -27,6 +27,8 @@ pub const FORMAT: &str = "vigil-gallery";
 pub const VERSION: u32 = 1;
 /// Length of the device key, in bytes.
 pub const KEY_BYTES: usize = 32;
+/// Largest gallery file read (bytes): some 10,000 templates.
+pub const MAX_GALLERY_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest accepted person name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// File mode of the gallery and of its key.
@@ -344,7 +346,7 @@ impl GalleryStore {
     /// Reads and checks the gallery; `model_sha256` is the loaded model's.
     pub fn load(&self, model_sha256: &str) -> Result<Gallery, GalleryError> {
         let path = &self.path;
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::core::check::read_bounded(path, MAX_GALLERY_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(GalleryError::Missing { path: path.clone() })
@@ -402,11 +404,14 @@ impl GalleryStore {
                 mode,
             });
         }
-        let text = std::fs::read_to_string(p).map_err(|source| GalleryError::KeyRead {
-            path: p.clone(),
-            gallery: self.path.clone(),
-            source,
-        })?;
+        // A key is 65 bytes (hex and a newline); 4 KiB is plenty.
+        let bytes =
+            crate::core::check::read_bounded(p, 4096).map_err(|source| GalleryError::KeyRead {
+                path: p.clone(),
+                gallery: self.path.clone(),
+                source,
+            })?;
+        let text = String::from_utf8_lossy(&bytes);
         let key = hex_decode(text.trim()).ok_or_else(|| GalleryError::KeyInvalid {
             path: p.clone(),
             message: "not hex".into(),
