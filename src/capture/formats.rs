@@ -353,7 +353,13 @@ fn decode_mjpeg(width: u32, height: u32, data: &[u8]) -> Result<RgbImage, Decode
             data.len()
         )));
     }
-    let image = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
+    // The negotiated size bounds the decoder before it allocates: a frame
+    // whose header claims more is refused, not decoded.
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(data), image::ImageFormat::Jpeg);
+    reader.limits(image_limits(width, height));
+    let image = reader
+        .decode()
         .map_err(|e| DecodeError::Jpeg(e.to_string()))?
         .into_rgb8();
     if image.dimensions() != (width, height) {
@@ -366,6 +372,21 @@ fn decode_mjpeg(width: u32, height: u32, data: &[u8]) -> Result<RgbImage, Decode
         });
     }
     Ok(image)
+}
+
+/// Most bytes an image decoder may allocate for one picture (a `dir:` image
+/// or an MJPEG frame): 32 megapixels of RGB.
+pub const MAX_DECODED_BYTES: u64 = 96 * 1024 * 1024;
+
+/// The decoder limits for a picture of at most `max_width` x `max_height`
+/// and [`MAX_DECODED_BYTES`], checked against its header before any pixel
+/// buffer is allocated.
+pub fn image_limits(max_width: u32, max_height: u32) -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(max_width);
+    limits.max_image_height = Some(max_height);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    limits
 }
 
 /// Where the planes of an I420 (yuv420p) frame lie: a Y plane of
