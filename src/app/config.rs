@@ -265,6 +265,46 @@ mod tests {
             .to_string();
         assert!(err.contains("pipeline.channel_capacity"), "{err}");
     }
+
+    #[test]
+    fn every_size_and_duration_has_an_upper_bound() {
+        // Issue 20, part 4: values that passed "positive" and then panicked
+        // (Duration::from_secs_f64) or sized an allocation.
+        for (doc, key) in [
+            ("[verify]\nrefresh_s = 1e300\n", "verify.refresh_s"),
+            (
+                "[emotion]\nforget_after_s = 1e20\n",
+                "emotion.forget_after_s",
+            ),
+            ("[unlock]\nrelock_s = 1e300\n", "unlock.relock_s"),
+            (
+                "[pipeline]\nstats_interval_s = 1e300\n",
+                "pipeline.stats_interval_s",
+            ),
+            (
+                "[pipeline]\nchannel_capacity = 100000000\n",
+                "pipeline.channel_capacity",
+            ),
+            ("[capture]\nwidth = 100000\n", "capture.width"),
+            ("[capture]\nreplay_fps = 1e-300\n", "capture.replay_fps"),
+            ("[http]\nstream_fps = 1e-300\n", "http.stream_fps"),
+        ] {
+            let err = parse(doc).unwrap_err().to_string();
+            assert!(err.contains(key), "{doc}: {err}");
+        }
+        let long = format!("[unlock]\ncommand = [{}]\n", vec!["\"a\""; 65].join(", "));
+        let err = parse(&long).unwrap_err().to_string();
+        assert!(err.contains("unlock.command"), "{err}");
+    }
+
+    #[test]
+    fn a_config_file_over_its_limit_is_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.toml");
+        std::fs::write(&p, vec![b'#'; MAX_CONFIG_BYTES as usize + 1]).unwrap();
+        let err = Config::from_file(&p).unwrap_err().to_string();
+        assert!(err.contains("big.toml") && err.contains("limit"), "{err}");
+    }
 }
 
 #[cfg(test)]

@@ -176,3 +176,32 @@ impl FrameSource for DirSource {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_whose_header_claims_a_huge_picture_is_refused_before_decoding() {
+        // Found by the dir_image fuzz target: a 2.9 KB PNG claiming 160 x
+        // 524378 pixels made the decoder allocate 251 MB before failing.
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bomb = std::fs::read(repo.join("tests/fixtures/fuzz/dir_image/crash-5f44e3a87fc9"));
+        assert!(decode_rgb(Path::new("bomb.png"), &bomb.unwrap()).is_err());
+        // A real JPEG whose frame header claims 60000 x 60000 pixels is
+        // refused by the limits, not decoded.
+        let mut jpeg =
+            std::fs::read(repo.join("tests/fixtures/detect/astronaut_face_256.jpg")).unwrap();
+        let sof = jpeg
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0] || w == [0xFF, 0xC2])
+            .unwrap();
+        jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        let e = decode_rgb(Path::new("huge.jpg"), &jpeg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("huge.jpg") && e.contains("limit"), "{e}");
+        // A real picture still decodes.
+        assert!(load_rgb(&repo.join("tests/fixtures/frames/01.png")).is_ok());
+    }
+}
