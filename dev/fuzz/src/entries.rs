@@ -22,8 +22,11 @@ use vigil::capture::SourceSpec;
 use vigil::scene::{Head, NegativeSet};
 use vigil::verify::gallery;
 
+/// A fuzz entry point: the input bytes in, a panic out on a finding.
+pub type Entry = fn(&[u8]);
+
 /// The targets, by name (the fuzz target's and the corpus folder's name).
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Entry); 7] = [
     ("config", config),
     ("gallery", gallery),
     ("scene_files", scene_files),
