@@ -17,6 +17,8 @@ pub const CONFIG_ENV: &str = "VIGIL_CONFIG";
 pub const INSTALLED_CONFIG: &str = "/etc/vigil/vigil.toml";
 /// The config file of a source checkout, relative to the working directory.
 pub const REPO_CONFIG: &str = "config/vigil.toml";
+/// Largest config file read (bytes; the documented one is about 20 KB).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// A loaded configuration and the file it came from (`None`: built-in defaults).
 #[derive(Debug, Clone)]
@@ -93,10 +95,13 @@ impl Config {
 
     /// Reads and parses a config file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let read = |source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let bytes = crate::core::check::read_bounded(path, MAX_CONFIG_BYTES).map_err(read)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| read(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         Self::from_toml(&text, path)
     }
 
@@ -259,6 +264,46 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("pipeline.channel_capacity"), "{err}");
+    }
+
+    #[test]
+    fn every_size_and_duration_has_an_upper_bound() {
+        // Issue 20, part 4: values that passed "positive" and then panicked
+        // (Duration::from_secs_f64) or sized an allocation.
+        for (doc, key) in [
+            ("[verify]\nrefresh_s = 1e300\n", "verify.refresh_s"),
+            (
+                "[emotion]\nforget_after_s = 1e20\n",
+                "emotion.forget_after_s",
+            ),
+            ("[unlock]\nrelock_s = 1e300\n", "unlock.relock_s"),
+            (
+                "[pipeline]\nstats_interval_s = 1e300\n",
+                "pipeline.stats_interval_s",
+            ),
+            (
+                "[pipeline]\nchannel_capacity = 100000000\n",
+                "pipeline.channel_capacity",
+            ),
+            ("[capture]\nwidth = 100000\n", "capture.width"),
+            ("[capture]\nreplay_fps = 1e-300\n", "capture.replay_fps"),
+            ("[http]\nstream_fps = 1e-300\n", "http.stream_fps"),
+        ] {
+            let err = parse(doc).unwrap_err().to_string();
+            assert!(err.contains(key), "{doc}: {err}");
+        }
+        let long = format!("[unlock]\ncommand = [{}]\n", vec!["\"a\""; 65].join(", "));
+        let err = parse(&long).unwrap_err().to_string();
+        assert!(err.contains("unlock.command"), "{err}");
+    }
+
+    #[test]
+    fn a_config_file_over_its_limit_is_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.toml");
+        std::fs::write(&p, vec![b'#'; MAX_CONFIG_BYTES as usize + 1]).unwrap();
+        let err = Config::from_file(&p).unwrap_err().to_string();
+        assert!(err.contains("big.toml") && err.contains("limit"), "{err}");
     }
 }
 

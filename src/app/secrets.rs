@@ -7,7 +7,10 @@ use std::path::Path;
 
 use crate::core::check::ConfigError;
 
-/// The first line of the secret file at `path`; `key` names the config key
+/// Largest secret file read (bytes).
+pub const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// The first line of the secret file at `path` (at most [`MAX_SECRET_BYTES`]); `key` names the config key
 /// in errors. A file that group or others may read is refused.
 pub fn read_secret(path: &Path, key: &str) -> Result<String, ConfigError> {
     use std::os::unix::fs::PermissionsExt;
@@ -21,8 +24,10 @@ pub fn read_secret(path: &Path, key: &str) -> Result<String, ConfigError> {
             path.display()
         )));
     }
-    let text = std::fs::read_to_string(path)
+    let bytes = crate::core::check::read_bounded(path, MAX_SECRET_BYTES)
         .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| bad(format!("cannot read {}: not UTF-8", path.display())))?;
     let secret = text.lines().next().unwrap_or("").to_string();
     if secret.is_empty() {
         return Err(bad(format!("{} is empty", path.display())));

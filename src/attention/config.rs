@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::check::{in_range, positive, ConfigError};
+use crate::core::check::{in_range, positive, seconds, ConfigError};
 
 /// `[attention]`: driver eye closure, yawning and head-pose distraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,7 +105,7 @@ impl AttentionConfig {
             0.0,
             1.0,
         )?;
-        positive("attention.perclos_window_s", self.perclos_window_s)?;
+        seconds("attention.perclos_window_s", self.perclos_window_s)?;
         in_range("attention.perclos_alert", self.perclos_alert, 0.0, 1.0)?;
         in_range(
             "attention.perclos_clear",
@@ -146,6 +146,6 @@ impl AttentionConfig {
             -90.0,
             90.0,
         )?;
-        positive("attention.max_gap_s", self.max_gap_s)
+        seconds("attention.max_gap_s", self.max_gap_s)
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::check::{in_range, positive, ConfigError};
+use crate::core::check::{in_range, seconds, ConfigError};
 
 /// `[capture]`: where frames come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +43,14 @@ pub struct CaptureConfig {
 
 /// Values of `capture.rtsp_transport`.
 pub const RTSP_TRANSPORTS: [&str; 2] = ["tcp", "udp"];
+/// Longest side of a frame, in pixels: `capture.width` and `capture.height`,
+/// a probed video's size, a `dir:` image's (a 8192 x 8192 RGB frame is
+/// 192 MiB; every frame buffer is sized from these before it is allocated).
+pub const MAX_FRAME_SIDE: u32 = 8192;
+/// Highest `capture.fps` and `capture.replay_fps`.
+pub const MAX_FPS: f64 = 1000.0;
+/// Lowest `capture.replay_fps` (frame `i` is at `i / replay_fps` seconds).
+pub const MIN_REPLAY_FPS: f64 = 0.01;
 /// Longest `capture.stream_timeout_s` (ffmpeg takes microseconds in an int).
 pub const MAX_STREAM_TIMEOUT_S: f64 = 600.0;
 
@@ -67,11 +75,17 @@ impl Default for CaptureConfig {
 impl CaptureConfig {
     /// Range checks; errors name the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        positive("capture.width", self.width as f64)?;
-        positive("capture.height", self.height as f64)?;
-        positive("capture.fps", self.fps as f64)?;
-        positive("capture.replay_fps", self.replay_fps)?;
-        positive("capture.retry_max_s", self.retry_max_s)?;
+        let side = MAX_FRAME_SIDE as f64;
+        in_range("capture.width", self.width as f64, 1.0, side)?;
+        in_range("capture.height", self.height as f64, 1.0, side)?;
+        in_range("capture.fps", self.fps as f64, 1.0, MAX_FPS)?;
+        in_range(
+            "capture.replay_fps",
+            self.replay_fps,
+            MIN_REPLAY_FPS,
+            MAX_FPS,
+        )?;
+        seconds("capture.retry_max_s", self.retry_max_s)?;
         if !RTSP_TRANSPORTS.contains(&self.rtsp_transport.as_str()) {
             return Err(ConfigError::invalid(
                 "capture.rtsp_transport",
@@ -91,6 +105,42 @@ impl CaptureConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frame_sizes_and_rates_are_bounded() {
+        // Found by the raw_frames fuzz target (an I420 size that overflows)
+        // and by review: a frame buffer is sized from these keys.
+        for (w, h) in [
+            (0, 480),
+            (640, 0),
+            (MAX_FRAME_SIDE + 1, 480),
+            (640, u32::MAX),
+        ] {
+            let c = CaptureConfig {
+                width: w,
+                height: h,
+                ..Default::default()
+            };
+            let e = c.validate().unwrap_err().to_string();
+            assert!(
+                e.contains("capture.width") || e.contains("capture.height"),
+                "{e}"
+            );
+        }
+        for fps in [0.0, 1e-300, 1e9, f64::NAN] {
+            let c = CaptureConfig {
+                replay_fps: fps,
+                ..Default::default()
+            };
+            assert!(c.validate().is_err(), "{fps}");
+        }
+        let big = CaptureConfig {
+            width: MAX_FRAME_SIDE,
+            height: MAX_FRAME_SIDE,
+            ..Default::default()
+        };
+        assert!(big.validate().is_ok());
+    }
 
     #[test]
     fn validates_stream_keys() {

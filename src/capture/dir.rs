@@ -2,12 +2,19 @@
 //! decode (truncated, not an image) is skipped with a warning and counted
 //! ([`FrameSource::skipped`]); a folder where none decodes is an error.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::formats::jpeg_is_complete;
+use super::formats::{image_limits, jpeg_is_complete};
 use super::{CaptureError, FrameSource};
 use crate::core::frame::Frame;
+
+/// Largest image file read (bytes), checked before it is read.
+pub const MAX_IMAGE_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Longest side of an image decoded (pixels), checked against its header
+/// before decoding (see [`super::formats::image_limits`]).
+pub const MAX_IMAGE_SIDE: u32 = super::config::MAX_FRAME_SIDE;
 
 /// File extensions read as images (lower case).
 pub const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "pgm", "ppm", "bmp"];
@@ -45,11 +52,33 @@ pub fn load_rgb(path: &Path) -> Result<image::RgbImage, CaptureError> {
         path: path.to_path_buf(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| image_err(e.to_string()))?;
-    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_IMAGE_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| image_err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_IMAGE_FILE_BYTES {
+        return Err(image_err(format!(
+            "larger than {} MiB",
+            MAX_IMAGE_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    decode_rgb(path, &bytes)
+}
+
+/// Decodes an image file's bytes to RGB (`path` only names it in errors):
+/// what [`load_rgb`] does once the file is read. A pure function (fuzzed).
+pub fn decode_rgb(path: &Path, bytes: &[u8]) -> Result<image::RgbImage, CaptureError> {
+    let image_err = |message: String| CaptureError::Image {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| image_err(e.to_string()))?;
-    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(&bytes) {
+    // The header's size is checked before the decoder allocates: a small
+    // file claiming a huge picture is refused, not decoded.
+    reader.limits(image_limits(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE));
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
         return Err(image_err(
             "truncated JPEG (no end of image after the last scan)".into(),
         ));
@@ -145,5 +174,34 @@ impl FrameSource for DirSource {
 
     fn is_live(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_whose_header_claims_a_huge_picture_is_refused_before_decoding() {
+        // Found by the dir_image fuzz target: a 2.9 KB PNG claiming 160 x
+        // 524378 pixels made the decoder allocate 251 MB before failing.
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bomb = std::fs::read(repo.join("tests/fixtures/fuzz/dir_image/crash-5f44e3a87fc9"));
+        assert!(decode_rgb(Path::new("bomb.png"), &bomb.unwrap()).is_err());
+        // A real JPEG whose frame header claims 60000 x 60000 pixels is
+        // refused by the limits, not decoded.
+        let mut jpeg =
+            std::fs::read(repo.join("tests/fixtures/detect/astronaut_face_256.jpg")).unwrap();
+        let sof = jpeg
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0] || w == [0xFF, 0xC2])
+            .unwrap();
+        jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        let e = decode_rgb(Path::new("huge.jpg"), &jpeg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("huge.jpg") && e.contains("limit"), "{e}");
+        // A real picture still decodes.
+        assert!(load_rgb(&repo.join("tests/fixtures/frames/01.png")).is_ok());
     }
 }

@@ -216,7 +216,8 @@ pub enum DecodeError {
         want_h: u32,
     },
     /// A frame size that cannot hold an image: a zero side, a size whose
-    /// byte count overflows, or an I420 stride narrower than the width.
+    /// byte count overflows, or an I420 stride narrower than the width (or
+    /// a chroma stride narrower than half of it).
     #[error("{width}x{height} is not a valid frame size")]
     Empty {
         /// Frame width, in pixels.
@@ -352,7 +353,13 @@ fn decode_mjpeg(width: u32, height: u32, data: &[u8]) -> Result<RgbImage, Decode
             data.len()
         )));
     }
-    let image = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
+    // The negotiated size bounds the decoder before it allocates: a frame
+    // whose header claims more is refused, not decoded.
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(data), image::ImageFormat::Jpeg);
+    reader.limits(image_limits(width, height));
+    let image = reader
+        .decode()
         .map_err(|e| DecodeError::Jpeg(e.to_string()))?
         .into_rgb8();
     if image.dimensions() != (width, height) {
@@ -365,6 +372,21 @@ fn decode_mjpeg(width: u32, height: u32, data: &[u8]) -> Result<RgbImage, Decode
         });
     }
     Ok(image)
+}
+
+/// Most bytes an image decoder may allocate for one picture (a `dir:` image
+/// or an MJPEG frame): 32 megapixels of RGB.
+pub const MAX_DECODED_BYTES: u64 = 96 * 1024 * 1024;
+
+/// The decoder limits for a picture of at most `max_width` x `max_height`
+/// and [`MAX_DECODED_BYTES`], checked against its header before any pixel
+/// buffer is allocated.
+pub fn image_limits(max_width: u32, max_height: u32) -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(max_width);
+    limits.max_image_height = Some(max_height);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    limits
 }
 
 /// Where the planes of an I420 (yuv420p) frame lie: a Y plane of
@@ -404,10 +426,18 @@ impl I420Layout {
         }
     }
 
-    /// Bytes of one frame.
-    pub fn frame_len(&self) -> usize {
-        let ch = (self.height as usize).div_ceil(2);
-        self.y_stride * self.height as usize + 2 * self.uv_stride * ch
+    /// Bytes of one frame; `None` when that overflows, or the layout cannot
+    /// hold its picture (a zero side, a Y row shorter than the width or a
+    /// chroma row shorter than half of it).
+    pub fn frame_len(&self) -> Option<usize> {
+        let (w, h) = (self.width as usize, self.height as usize);
+        if w == 0 || h == 0 || self.y_stride < w || self.uv_stride < w.div_ceil(2) {
+            return None;
+        }
+        let ch = h.div_ceil(2);
+        self.y_stride
+            .checked_mul(h)?
+            .checked_add(self.uv_stride.checked_mul(ch)?.checked_mul(2)?)
     }
 }
 
@@ -432,10 +462,9 @@ fn i420_into(layout: &I420Layout, data: &[u8], out: &mut [u8]) {
 /// Decodes an I420 frame laid out as `layout` (padded rows allowed).
 pub fn decode_i420(layout: &I420Layout, data: &[u8]) -> Result<RgbImage, DecodeError> {
     let (width, height) = (layout.width, layout.height);
-    if width == 0 || height == 0 || layout.y_stride < width as usize {
-        return Err(DecodeError::Empty { width, height });
-    }
-    let need = layout.frame_len();
+    let need = layout
+        .frame_len()
+        .ok_or(DecodeError::Empty { width, height })?;
     if data.len() < need {
         return Err(DecodeError::Short {
             format: PixelFormat::I420,
@@ -611,7 +640,7 @@ mod tests {
         assert_eq!(p[0][0], p[0][2]);
         // The same picture with rows padded to 8 bytes (chroma rows to 4).
         let layout = I420Layout::aligned(4, 2, 8);
-        assert_eq!(layout.frame_len(), 8 * 2 + 4 + 4);
+        assert_eq!(layout.frame_len(), Some(8 * 2 + 4 + 4));
         let padded = [
             81, 81, 81, 81, 0, 0, 0, 0, 81, 81, 81, 81, 0, 0, 0, 0, 128, 90, 0, 0, 128, 240, 0, 0,
         ];
@@ -697,6 +726,27 @@ mod tests {
         assert_eq!(frame_len(Yuyv, 640, 480), Some(640 * 480 * 2));
         assert_eq!(frame_len(Nv12, 640, 480), Some(640 * 480 * 3 / 2));
         assert!(decode_i420(&I420Layout::aligned(100, 10, 64), &[0; 1500]).is_err());
+    }
+
+    #[test]
+    fn i420_layouts_that_overflow_or_cannot_hold_the_picture_are_errors() {
+        // Found by the raw_frames fuzz target: a huge height overflowed the
+        // frame length (a panic with overflow checks, a short buffer without).
+        let huge = I420Layout::aligned(u32::MAX - 1, u32::MAX - 1, 64);
+        assert_eq!(huge.frame_len(), None);
+        assert!(matches!(
+            decode_i420(&huge, &[0; 64]),
+            Err(DecodeError::Empty { .. })
+        ));
+        // A chroma row shorter than half the width would index past it.
+        let narrow = I420Layout {
+            width: 8,
+            height: 2,
+            y_stride: 8,
+            uv_stride: 1,
+        };
+        assert_eq!(narrow.frame_len(), None);
+        assert!(decode_i420(&narrow, &[0; 64]).is_err());
         assert!(matches!(
             decode(Rgb, 0, 4, &[]),
             Err(DecodeError::Empty { .. })

@@ -26,11 +26,11 @@ use crate::core::frame::Frame;
 
 pub use camera::CameraSource;
 pub use config::CaptureConfig;
-pub use dir::{list_images, load_rgb, DirSource};
+pub use dir::{decode_rgb, list_images, load_rgb, DirSource};
 pub use pacing::Paced;
 pub use picam::PicamSource;
 pub use url::{is_stream_url, redact_url, STREAM_SCHEMES};
-pub use video::{probe_video, StreamSource, VideoInfo, VideoSource};
+pub use video::{parse_probe, probe_video, StreamSource, VideoInfo, VideoSource};
 
 /// Folder of the demo clip, relative to the models directory's parent
 /// (`models/demo` in a checkout, `/usr/share/vigil/models/demo` installed).

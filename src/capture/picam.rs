@@ -144,7 +144,11 @@ impl FrameSource for PicamSource {
                 message: "the camera process has ended; open it again".into(),
             });
         }
-        let mut buf = vec![0u8; self.layout.frame_len()];
+        let Some(len) = self.layout.frame_len() else {
+            let (w, h) = (self.layout.width, self.layout.height);
+            return Err(self.fail(format!("{w}x{h} is not a valid frame size")));
+        };
+        let mut buf = vec![0u8; len];
         let end = self.child.read_frame(&mut buf);
         match end {
             Ok(ReadEnd::Full) => {}

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 
 use super::child::{ChildStream, ReadEnd, EXIT_GRACE};
+use super::config::{MAX_FPS, MAX_FRAME_SIDE, MIN_REPLAY_FPS};
 use super::program;
 use super::url::{ffmpeg_input_args, redact_url};
 use super::{CaptureConfig, CaptureError, FrameSource};
@@ -88,7 +89,17 @@ pub fn probe_video(path: &Path) -> Result<VideoInfo, CaptureError> {
             msg
         }));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    parse_probe(path, &String::from_utf8_lossy(&out.stdout))
+}
+
+/// Reads `ffprobe`'s `key=value` lines for `path` (only named in errors) into
+/// a [`VideoInfo`]: what [`probe_video`] does with ffprobe's output. A pure
+/// function (fuzzed).
+pub fn parse_probe(path: &Path, text: &str) -> Result<VideoInfo, CaptureError> {
+    let video_err = |message: String| CaptureError::Video {
+        path: path.to_path_buf(),
+        message,
+    };
     let (mut width, mut height, mut fps, mut rotation) = (0u32, 0u32, None, 0i32);
     for line in text.lines() {
         let Some((k, v)) = line.split_once('=') else {
@@ -106,13 +117,23 @@ pub fn probe_video(path: &Path) -> Result<VideoInfo, CaptureError> {
     if width == 0 || height == 0 {
         return Err(video_err("no video stream found".into()));
     }
+    // Every frame buffer is sized from these: a file claiming more is refused
+    // before any is allocated.
+    if width > MAX_FRAME_SIDE || height > MAX_FRAME_SIDE {
+        return Err(video_err(format!(
+            "{width}x{height} frames: larger than {MAX_FRAME_SIDE} pixels a side"
+        )));
+    }
     if rotation.rem_euclid(180) == 90 {
         std::mem::swap(&mut width, &mut height);
     }
     Ok(VideoInfo {
         width,
         height,
-        fps: fps.unwrap_or(FALLBACK_FPS),
+        // A rate outside what a capture may have (1/1e300 fps) is not one.
+        fps: fps
+            .filter(|f| (MIN_REPLAY_FPS..=MAX_FPS).contains(f))
+            .unwrap_or(FALLBACK_FPS),
     })
 }
 
@@ -447,6 +468,20 @@ mod tests {
         );
         assert!(args.contains("-vf scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1"), "{args}");
         assert!(args.ends_with("-f rawvideo -pix_fmt rgb24 -"), "{args}");
+    }
+
+    #[test]
+    fn probed_sizes_and_rates_are_bounded() {
+        let p = Path::new("clip.mp4");
+        let info = parse_probe(p, "width=640\nheight=480\navg_frame_rate=1/1e300\n").unwrap();
+        assert_eq!(info.fps, FALLBACK_FPS);
+        let info = parse_probe(p, "width=64\nheight=48\nrotation=90\nr_frame_rate=25\n").unwrap();
+        assert_eq!((info.width, info.height, info.fps), (48, 64, 25.0));
+        let e = parse_probe(p, "width=60000\nheight=60000\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("clip.mp4") && e.contains("8192"), "{e}");
+        assert!(parse_probe(p, "garbage").is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Configuration errors and the range checks every section uses.
+//! Configuration errors and the range checks every section uses, and
+//! [`read_bounded`], the size check every file read whole goes through.
 //!
 //! Layer: core (a leaf: imports nothing from the crate). Each `[section]`
 //! lives beside the module that owns it and validates itself with these
@@ -58,6 +59,55 @@ impl ConfigError {
     }
 }
 
+/// Longest duration any `*_s` key may hold, in seconds (one week): every
+/// duration the run builds from the config fits a `Duration` well below this.
+pub const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+/// Most elements of a list-valued key (`unlock.command`, ...).
+pub const MAX_LIST_LEN: usize = 64;
+
+/// Error unless `value` is a duration in seconds: finite, > 0 and at most
+/// [`MAX_SECONDS`].
+pub fn seconds(key: &str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value > 0.0 && value <= MAX_SECONDS {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            key,
+            format!("must be a number of seconds above 0 and at most {MAX_SECONDS}, got {value}"),
+        ))
+    }
+}
+
+/// Error unless the list under `key` has at most [`MAX_LIST_LEN`] elements.
+pub fn list_len(key: &str, len: usize) -> Result<(), ConfigError> {
+    if len <= MAX_LIST_LEN {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            key,
+            format!("at most {MAX_LIST_LEN} elements, got {len}"),
+        ))
+    }
+}
+
+/// The whole file at `path` if it is at most `limit` bytes, else an
+/// `InvalidData` error naming the limit. Never reads more than `limit + 1`
+/// bytes, whatever the file's size (or a file that grows while read).
+pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than its limit of {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Error unless `value` is finite and > 0.
 pub fn positive(key: &str, value: f64) -> Result<(), ConfigError> {
     if value.is_finite() && value > 0.0 {
@@ -93,6 +143,29 @@ mod tests {
             let e = positive("a.b", bad).unwrap_err().to_string();
             assert!(e.contains("a.b"), "{e}");
         }
+    }
+
+    #[test]
+    fn seconds_are_bounded_above_so_they_fit_a_duration() {
+        assert!(seconds("a_s", 0.5).is_ok());
+        assert!(seconds("a_s", MAX_SECONDS).is_ok());
+        for bad in [0.0, -1.0, 1e300, f64::NAN, f64::INFINITY, MAX_SECONDS * 2.0] {
+            let e = seconds("a_s", bad).unwrap_err().to_string();
+            assert!(e.contains("a_s"), "{e}");
+        }
+        assert!(list_len("k", MAX_LIST_LEN).is_ok());
+        assert!(list_len("k", MAX_LIST_LEN + 1).is_err());
+    }
+
+    #[test]
+    fn read_bounded_refuses_a_file_over_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"12345").unwrap();
+        assert_eq!(read_bounded(&p, 5).unwrap(), b"12345");
+        let e = read_bounded(&p, 4).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("4 bytes"), "{e}");
     }
 
     #[test]

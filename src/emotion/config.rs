@@ -8,7 +8,7 @@ use super::classifier::ClassifierOptions;
 use super::label::Emotion;
 use super::smoothing::{SmoothingMethod, SmoothingParams};
 use super::views::TtaMode;
-use crate::core::check::{in_range, positive, ConfigError};
+use crate::core::check::{in_range, list_len, positive, seconds, ConfigError};
 
 /// `[emotion]`: the per-face classifier and its smoothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,8 +71,8 @@ impl EmotionConfig {
             1.0,
         )?;
         in_range("emotion.half_life_s", self.half_life_s, 0.0, 3600.0)?;
-        positive("emotion.window_s", self.window_s)?;
-        positive("emotion.forget_after_s", self.forget_after_s)
+        seconds("emotion.window_s", self.window_s)?;
+        seconds("emotion.forget_after_s", self.forget_after_s)
     }
 
     /// The classifier's part of the section (`tta`, `faceapi_weight`).
@@ -131,7 +131,8 @@ impl Default for MonitorConfig {
 impl MonitorConfig {
     /// Checks every field's range (`clear_share` at most `alert_share`); the error names the first key out of range.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        positive("monitor.window_s", self.window_s)?;
+        seconds("monitor.window_s", self.window_s)?;
+        list_len("monitor.alert_emotions", self.alert_emotions.len())?;
         in_range("monitor.alert_share", self.alert_share, 0.0, 1.0)?;
         in_range(
             "monitor.clear_share",

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::check::{positive, ConfigError};
+use crate::core::check::{in_range, seconds, ConfigError};
 
 /// How a stage's input behaves when the stage is busy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,11 +39,20 @@ impl Default for PipelineConfig {
     }
 }
 
+/// Largest `pipeline.channel_capacity` (a bounded channel allocates its
+/// slots up front).
+pub const MAX_CHANNEL_CAPACITY: usize = 64;
+
 impl PipelineConfig {
     /// Range checks; errors name the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        positive("pipeline.channel_capacity", self.channel_capacity as f64)?;
-        positive("pipeline.stats_interval_s", self.stats_interval_s)?;
+        in_range(
+            "pipeline.channel_capacity",
+            self.channel_capacity as f64,
+            1.0,
+            MAX_CHANNEL_CAPACITY as f64,
+        )?;
+        seconds("pipeline.stats_interval_s", self.stats_interval_s)?;
         Ok(())
     }
 }

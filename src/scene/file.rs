@@ -167,9 +167,13 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Reads a whole file, with an error naming it.
+/// Largest head or negatives file read (bytes; the bundled negatives are
+/// under 3 MB, a head about 25 KB).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a whole file of at most [`MAX_FILE_BYTES`], with an error naming it.
 pub fn read(path: &Path) -> Result<Vec<u8>, SceneError> {
-    std::fs::read(path).map_err(|source| SceneError::Io {
+    crate::core::check::read_bounded(path, MAX_FILE_BYTES).map_err(|source| SceneError::Io {
         path: path.to_path_buf(),
         source,
     })

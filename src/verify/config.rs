@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::check::{in_range, positive, ConfigError};
+use crate::core::check::{in_range, list_len, positive, seconds, ConfigError};
 
 use super::embed::Metric;
 
@@ -115,7 +115,7 @@ impl VerifyConfig {
             100.0,
         )?;
         in_range("verify.unsure_margin", self.unsure_margin as f64, 0.0, 1.0)?;
-        positive("verify.refresh_s", self.refresh_s)?;
+        seconds("verify.refresh_s", self.refresh_s)?;
         positive("verify.enroll_frames", self.enroll_frames as f64)?;
         in_range(
             "verify.enroll_templates",
@@ -241,7 +241,7 @@ impl Default for LivenessConfig {
 impl LivenessConfig {
     /// Range checks; errors name the key (`liveness.*`).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        positive("liveness.window_s", self.window_s)?;
+        seconds("liveness.window_s", self.window_s)?;
         in_range("liveness.min_frames", self.min_frames as f64, 2.0, 1000.0)?;
         in_range("liveness.timeout_s", self.timeout_s, self.window_s, 3600.0)?;
         in_range("liveness.min_parallax", self.min_parallax as f64, 0.0, 1.0)?;
@@ -319,6 +319,7 @@ impl UnlockConfig {
             ("unlock.command", &self.command),
             ("unlock.lock_command", &self.lock_command),
         ] {
+            list_len(key, argv.len())?;
             if argv.first().is_some_and(|p| p.is_empty()) {
                 return Err(ConfigError::Invalid {
                     key: key.into(),
@@ -327,9 +328,9 @@ impl UnlockConfig {
             }
         }
         in_range("unlock.timeout_s", self.timeout_s, 0.01, 600.0)?;
-        positive("unlock.relock_s", self.relock_s)?;
+        seconds("unlock.relock_s", self.relock_s)?;
         in_range("unlock.max_failures", self.max_failures as f64, 1.0, 1e6)?;
-        positive("unlock.failure_window_s", self.failure_window_s)?;
+        seconds("unlock.failure_window_s", self.failure_window_s)?;
         in_range("unlock.lockout_s", self.lockout_s, 0.0, 1e6)
     }
 }

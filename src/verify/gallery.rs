@@ -27,6 +27,8 @@ pub const FORMAT: &str = "vigil-gallery";
 pub const VERSION: u32 = 1;
 /// Length of the device key, in bytes.
 pub const KEY_BYTES: usize = 32;
+/// Largest gallery file read (bytes): some 10,000 templates.
+pub const MAX_GALLERY_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest accepted person name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// File mode of the gallery and of its key.
@@ -344,7 +346,7 @@ impl GalleryStore {
     /// Reads and checks the gallery; `model_sha256` is the loaded model's.
     pub fn load(&self, model_sha256: &str) -> Result<Gallery, GalleryError> {
         let path = &self.path;
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::core::check::read_bounded(path, MAX_GALLERY_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(GalleryError::Missing { path: path.clone() })
@@ -356,54 +358,9 @@ impl GalleryStore {
                 })
             }
         };
-        let corrupt = |message: String| GalleryError::Corrupt {
-            path: path.clone(),
-            message,
-        };
-        // Format and version first, so that a future version is named as such.
-        let header: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        if header.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(corrupt(format!("not a {FORMAT} file")));
-        }
-        let version = header
-            .get("version")
-            .and_then(|v| v.as_u64())
-            .ok_or_else(|| corrupt("no version".into()))?;
-        if version != VERSION as u64 {
-            return Err(GalleryError::Version {
-                path: path.clone(),
-                found: u32::try_from(version).unwrap_or(u32::MAX),
-            });
-        }
-        let file: GalleryFile =
-            serde_json::from_value(header).map_err(|e| corrupt(e.to_string()))?;
-        let key = self.read_key()?;
-        let canonical = file
-            .gallery
-            .canonical()
-            .map_err(|e| corrupt(e.to_string()))?;
-        let expected =
-            hex_decode(&file.hmac_sha256).ok_or_else(|| corrupt("bad hmac field".into()))?;
-        let mut mac = HmacSha256::new_from_slice(&key).map_err(|e| corrupt(e.to_string()))?;
-        mac.update(&canonical);
-        if mac.verify_slice(&expected).is_err() {
-            return Err(GalleryError::Tampered {
-                path: path.clone(),
-                key: self.key_path.clone(),
-            });
-        }
-        if file.gallery.model_sha256 != model_sha256 {
-            return Err(GalleryError::OtherModel {
-                path: path.clone(),
-                found: file.gallery.model_sha256.chars().take(12).collect(),
-                expected: model_sha256.chars().take(12).collect(),
-            });
-        }
-        for p in &file.gallery.people {
-            validate_name(&p.name).map_err(|e| corrupt(e.to_string()))?;
-        }
-        Ok(file.gallery)
+        parse(path, &self.key_path, &bytes, model_sha256, || {
+            self.read_key()
+        })
     }
 
     /// Loads the gallery, or an empty one when the file does not exist yet
@@ -422,13 +379,10 @@ impl GalleryStore {
             path: self.path.clone(),
             message,
         };
-        let canonical = gallery.canonical().map_err(|e| werr(e.to_string()))?;
-        let mut mac = HmacSha256::new_from_slice(&key).map_err(|e| werr(e.to_string()))?;
-        mac.update(&canonical);
         let file = GalleryFile {
             format: FORMAT.into(),
             version: VERSION,
-            hmac_sha256: hex_encode(&mac.finalize().into_bytes()),
+            hmac_sha256: sign(gallery, &key).map_err(werr)?,
             gallery: gallery.clone(),
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| werr(e.to_string()))?;
@@ -450,11 +404,14 @@ impl GalleryStore {
                 mode,
             });
         }
-        let text = std::fs::read_to_string(p).map_err(|source| GalleryError::KeyRead {
-            path: p.clone(),
-            gallery: self.path.clone(),
-            source,
-        })?;
+        // A key is 65 bytes (hex and a newline); 4 KiB is plenty.
+        let bytes =
+            crate::core::check::read_bounded(p, 4096).map_err(|source| GalleryError::KeyRead {
+                path: p.clone(),
+                gallery: self.path.clone(),
+                source,
+            })?;
+        let text = String::from_utf8_lossy(&bytes);
         let key = hex_decode(text.trim()).ok_or_else(|| GalleryError::KeyInvalid {
             path: p.clone(),
             message: "not hex".into(),
@@ -482,6 +439,75 @@ impl GalleryStore {
         atomic_write(&self.key_path, format!("{}\n", hex_encode(&key)).as_bytes()).map_err(kerr)?;
         Ok(key)
     }
+}
+
+/// Parses and checks a gallery file's bytes against the device key (asked of
+/// `key` once the file is known to be a gallery of this version) and the
+/// loaded model's `model_sha256`; `path` and `key_path` only name the files
+/// in errors. What [`GalleryStore::load`] does once the file is read; pure
+/// but for `key` (fuzzed).
+pub fn parse(
+    path: &Path,
+    key_path: &Path,
+    bytes: &[u8],
+    model_sha256: &str,
+    key: impl FnOnce() -> Result<Vec<u8>, GalleryError>,
+) -> Result<Gallery, GalleryError> {
+    let corrupt = |message: String| GalleryError::Corrupt {
+        path: path.to_path_buf(),
+        message,
+    };
+    // Format and version first, so that a future version is named as such.
+    let header: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if header.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(corrupt(format!("not a {FORMAT} file")));
+    }
+    let version = header
+        .get("version")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| corrupt("no version".into()))?;
+    if version != VERSION as u64 {
+        return Err(GalleryError::Version {
+            path: path.to_path_buf(),
+            found: u32::try_from(version).unwrap_or(u32::MAX),
+        });
+    }
+    let file: GalleryFile = serde_json::from_value(header).map_err(|e| corrupt(e.to_string()))?;
+    let key = key()?;
+    let canonical = file
+        .gallery
+        .canonical()
+        .map_err(|e| corrupt(e.to_string()))?;
+    let expected = hex_decode(&file.hmac_sha256).ok_or_else(|| corrupt("bad hmac field".into()))?;
+    let mut mac = HmacSha256::new_from_slice(&key).map_err(|e| corrupt(e.to_string()))?;
+    mac.update(&canonical);
+    if mac.verify_slice(&expected).is_err() {
+        return Err(GalleryError::Tampered {
+            path: path.to_path_buf(),
+            key: key_path.to_path_buf(),
+        });
+    }
+    if file.gallery.model_sha256 != model_sha256 {
+        return Err(GalleryError::OtherModel {
+            path: path.to_path_buf(),
+            found: file.gallery.model_sha256.chars().take(12).collect(),
+            expected: model_sha256.chars().take(12).collect(),
+        });
+    }
+    for p in &file.gallery.people {
+        validate_name(&p.name).map_err(|e| corrupt(e.to_string()))?;
+    }
+    Ok(file.gallery)
+}
+
+/// The hex HMAC-SHA256 of `gallery` under `key`: the `hmac_sha256` field of
+/// its file.
+pub fn sign(gallery: &Gallery, key: &[u8]) -> Result<String, String> {
+    let canonical = gallery.canonical().map_err(|e| e.to_string())?;
+    let mut mac = HmacSha256::new_from_slice(key).map_err(|e| e.to_string())?;
+    mac.update(&canonical);
+    Ok(hex_encode(&mac.finalize().into_bytes()))
 }
 
 /// Writes `bytes` to `path` atomically: temp file (0600) in the same directory,

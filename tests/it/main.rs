@@ -13,6 +13,7 @@ mod emotion_classifier;
 mod emotion_eval;
 mod emotion_overlay;
 mod emotion_stage;
+mod fuzz_corpora;
 mod http;
 mod layers;
 mod mqtt;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::check::{positive, ConfigError};
+use crate::core::check::{in_range, positive, ConfigError};
 
 /// `[http]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,7 +72,12 @@ impl HttpConfig {
     /// Range checks; a non-loopback bind without a token is refused, naming `http.token`.
     pub fn validate(&self) -> Result<(), ConfigError> {
         positive("http.max_viewers", self.max_viewers as f64)?;
-        positive("http.stream_fps", self.stream_fps)?;
+        in_range(
+            "http.stream_fps",
+            self.stream_fps,
+            super::routes::MIN_STREAM_FPS,
+            super::routes::MAX_STREAM_FPS,
+        )?;
         positive("http.max_connections", self.max_connections as f64)?;
         if let Some(addr) = self.addr()? {
             if !addr.ip().is_loopback() && self.token_file.is_none() {

@@ -33,6 +33,9 @@ pub const SNAPSHOT_WAIT: Duration = Duration::from_secs(2);
 pub const SSE_KEEPALIVE: Duration = Duration::from_secs(15);
 /// Most frames per second a viewer may ask for.
 pub const MAX_STREAM_FPS: f64 = 30.0;
+/// Fewest frames per second a viewer may ask for (`?fps=1e-300` would be a
+/// frame interval no `Duration` holds).
+pub const MIN_STREAM_FPS: f64 = 0.1;
 
 /// The methods `path` answers; `None` for an unknown path.
 pub fn allowed(path: &str) -> Option<&'static [Method]> {
@@ -152,6 +155,16 @@ fn pixels(request: &Request, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// The MJPEG stream's frame interval and width from `?fps=F&width=W`, else
+/// the defaults. A pure function (fuzzed).
+pub fn stream_params(request: &Request, default_fps: f64, default_width: u32) -> (Duration, u32) {
+    let fps = number(request, "fps", default_fps).clamp(MIN_STREAM_FPS, MAX_STREAM_FPS);
+    (
+        Duration::from_secs_f64(1.0 / fps),
+        pixels(request, default_width),
+    )
+}
+
 fn stream_mjpeg(request: &Request, stream: &mut TcpStream, ctx: &ServerCtx) -> std::io::Result<()> {
     let hub = &ctx.hub;
     let Some(_viewer) = hub.join_viewer(ctx.max_viewers) else {
@@ -163,9 +176,7 @@ fn stream_mjpeg(request: &Request, stream: &mut TcpStream, ctx: &ServerCtx) -> s
             &[("Retry-After", "5")],
         );
     };
-    let fps = number(request, "fps", ctx.stream_fps).min(MAX_STREAM_FPS);
-    let width = pixels(request, ctx.stream_width);
-    let interval = Duration::from_secs_f64(1.0 / fps);
+    let (interval, width) = stream_params(request, ctx.stream_fps, ctx.stream_width);
     write!(
         stream,
         "HTTP/1.1 200 {}\r\nContent-Type: multipart/x-mixed-replace; boundary={BOUNDARY}\r\n\
@@ -252,4 +263,41 @@ fn events(request: &Request, stream: &mut TcpStream, hub: &Arc<Hub>) -> std::io:
         stream.flush()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::outlets::http::request::parse_head;
+
+    fn params(target: &str) -> (Duration, u32) {
+        let raw = format!("GET {target} HTTP/1.1\r\n\r\n");
+        let req = parse_head(raw.as_bytes()).unwrap().unwrap().0;
+        stream_params(&req, 10.0, 640)
+    }
+
+    #[test]
+    fn stream_rates_are_clamped_so_any_fps_is_a_duration() {
+        // Found by the http_request fuzz target: ?fps=1e-300 passed the
+        // "finite and positive" filter and 1/fps panicked in Duration.
+        assert_eq!(
+            params("/api/stream.mjpeg"),
+            (Duration::from_millis(100), 640)
+        );
+        assert_eq!(
+            params("/api/stream.mjpeg?fps=1e-300").0,
+            Duration::from_secs_f64(1.0 / MIN_STREAM_FPS)
+        );
+        assert_eq!(
+            params("/api/stream.mjpeg?fps=1e300").0,
+            Duration::from_secs_f64(1.0 / MAX_STREAM_FPS)
+        );
+        for bad in ["nan", "-1", "0", "inf", "x"] {
+            assert_eq!(
+                params(&format!("/api/stream.mjpeg?fps={bad}")).0,
+                Duration::from_millis(100)
+            );
+        }
+        assert_eq!(params("/api/stream.mjpeg?width=320").1, 320);
+    }
 }

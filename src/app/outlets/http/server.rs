@@ -166,8 +166,9 @@ fn connection(mut stream: TcpStream, ctx: &ServerCtx) {
     routes::serve(&request, &mut stream, ctx);
 }
 
-/// Every path but `/healthz` and `/login` needs the token when one is set.
-fn authorise(request: &Request, token: Option<&str>) -> Result<(), u16> {
+/// Every path but `/healthz` and `/login` needs the token when one is set
+/// (`Err`: the status to answer). A pure function (fuzzed).
+pub fn authorise(request: &Request, token: Option<&str>) -> Result<(), u16> {
     let Some(token) = token else {
         return Ok(());
     };

@@ -7,7 +7,8 @@
 //! de-duplicate by the event's `id`).
 //!
 //! Layout: segment files `<20-digit number>.seg` holding records
-//! `[length u32 LE][CRC-32 u32 LE][bytes]`, and `acked` (segment, offset and
+//! `[length u32 LE][CRC-32 u32 LE][bytes]` (1 to [`MAX_RECORD_BYTES`] bytes:
+//! zeroed bytes are never a record), and `acked` (segment, offset and
 //! their CRC-32). A segment rotates at [`segment_bytes`]; segments wholly
 //! before the acked position are deleted. When the spool would exceed its
 //! bound the oldest segment is deleted and its unsent records are counted as
@@ -19,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::ops::Bound;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -35,6 +37,12 @@ pub const SEGMENTS_PER_SPOOL: u64 = 8;
 pub const MIN_SEGMENT_BYTES: u64 = 4 * 1024;
 /// See [`MIN_SEGMENT_BYTES`].
 pub const MAX_SEGMENT_BYTES: u64 = 8 * 1024 * 1024;
+/// Longest segment file this spool writes (a full segment, or one record in
+/// an empty one), so the most read from one at a time: bytes past it are
+/// not records of ours and are cut off as torn.
+pub const MAX_SEGMENT_FILE_BYTES: u64 = MAX_SEGMENT_BYTES + RECORD_HEADER + MAX_RECORD_BYTES as u64;
+/// Bytes of the acked-position file (segment, offset, CRC-32).
+pub const ACKED_BYTES: usize = 20;
 /// fsync after this many unsynced records...
 pub const SYNC_EVERY_RECORDS: usize = 64;
 /// ...or once the oldest unsynced record is this old.
@@ -184,10 +192,12 @@ impl Spool {
     }
 
     fn read_acked(&self) -> Pos {
-        let Ok(bytes) = std::fs::read(self.dir.join(ACKED_FILE)) else {
+        let Ok(bytes) = read_at_most(&self.dir.join(ACKED_FILE), ACKED_BYTES as u64 + 1) else {
             return self.first_pos();
         };
-        if bytes.len() != 20 || crc32(&bytes[..16]) != u32::from_le_bytes(le4(&bytes[16..20])) {
+        if bytes.len() != ACKED_BYTES
+            || crc32(&bytes[..16]) != u32::from_le_bytes(le4(&bytes[16..20]))
+        {
             log::warn!("MQTT spool: the acked position is unreadable: resending the whole spool");
             return self.first_pos();
         }
@@ -211,10 +221,7 @@ impl Spool {
             return Ok(());
         };
         let path = self.path(seg);
-        let mut bytes = Vec::new();
-        File::open(&path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(io_err(&path))?;
+        let bytes = read_at_most(&path, MAX_SEGMENT_FILE_BYTES).map_err(io_err(&path))?;
         let mut off = 0usize;
         while let Some(next) = parse_record(&bytes, off).map(|(_, n)| n) {
             off = next;
@@ -242,13 +249,19 @@ impl Spool {
         if data.len() > MAX_RECORD_BYTES as usize {
             return Err(SpoolError::TooLarge(data.len()));
         }
+        if data.is_empty() {
+            // Not a record: zeroed bytes (what a power cut can leave at the
+            // end of a file) would read as one.
+            return Ok(());
+        }
         let size = RECORD_HEADER + data.len() as u64;
         let last = self.segments.iter().next_back().map(|(&s, &l)| (s, l));
         let seg = match last {
             Some((s, l)) if l + size <= self.segment_bytes || l == 0 => s,
             Some((s, _)) => {
                 self.sync()?;
-                s + 1
+                // The last possible segment number takes what follows.
+                s.saturating_add(1)
             }
             None => self.acked.seg,
         };
@@ -306,7 +319,7 @@ impl Spool {
     }
 
     fn count_records(&self, seg: u64, from: u64) -> u64 {
-        let Ok(bytes) = std::fs::read(self.path(seg)) else {
+        let Ok(bytes) = read_at_most(&self.path(seg), MAX_SEGMENT_FILE_BYTES) else {
             return 0;
         };
         let mut off = from.min(bytes.len() as u64) as usize;
@@ -367,17 +380,17 @@ impl Spool {
             if seg != pos.seg {
                 pos = Pos { seg, off: 0 };
             }
-            if pos.off + RECORD_HEADER <= len {
+            if pos.off.saturating_add(RECORD_HEADER) <= len {
                 if let Some(rec) = self.read_record(pos, len)? {
                     return Ok(Some(rec));
                 }
                 log::warn!("MQTT spool: corrupt record in segment {seg}: skipping the rest of it");
                 self.torn += 1;
             }
-            pos = Pos {
-                seg: seg + 1,
-                off: 0,
+            let Some(next) = seg.checked_add(1) else {
+                return Ok(None);
             };
+            pos = Pos { seg: next, off: 0 };
         }
     }
 
@@ -394,8 +407,8 @@ impl Spool {
         f.read_exact_at(&mut head, pos.off).map_err(io_err(&path))?;
         let n = u32::from_le_bytes(le4(&head[..4]));
         let crc = u32::from_le_bytes(le4(&head[4..8]));
-        let end = pos.off + RECORD_HEADER + n as u64;
-        if n > MAX_RECORD_BYTES || end > len {
+        let end = pos.off.saturating_add(RECORD_HEADER + u64::from(n));
+        if n == 0 || n > MAX_RECORD_BYTES || end > len {
             return Ok(None);
         }
         let mut data = vec![0u8; n as usize];
@@ -430,7 +443,11 @@ impl Spool {
                 s < self.acked.seg
                     || (s == self.acked.seg
                         && self.acked.off >= len
-                        && self.segments.range(s + 1..).next().is_some())
+                        && self
+                            .segments
+                            .range((Bound::Excluded(s), Bound::Unbounded))
+                            .next()
+                            .is_some())
             })
             .map(|(&s, _)| s)
             .collect();
@@ -492,12 +509,19 @@ impl Spool {
 fn parse_record(bytes: &[u8], off: usize) -> Option<(&[u8], usize)> {
     let head = bytes.get(off..off + RECORD_HEADER as usize)?;
     let n = u32::from_le_bytes(le4(&head[..4]));
-    if n > MAX_RECORD_BYTES {
+    if n == 0 || n > MAX_RECORD_BYTES {
         return None;
     }
     let start = off + RECORD_HEADER as usize;
     let data = bytes.get(start..start + n as usize)?;
     (crc32(data) == u32::from_le_bytes(le4(&head[4..8]))).then_some((data, start + n as usize))
+}
+
+/// The first `limit` bytes of the file at `path` (all of it when shorter).
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    File::open(path)?.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn le4(b: &[u8]) -> [u8; 4] {
@@ -524,6 +548,79 @@ mod tests {
             pos = next;
         }
         out
+    }
+
+    fn record(data: &[u8]) -> Vec<u8> {
+        let mut r = (data.len() as u32).to_le_bytes().to_vec();
+        r.extend_from_slice(&crc32(data).to_le_bytes());
+        r.extend_from_slice(data);
+        r
+    }
+
+    fn acked_file(seg: u64, off: u64) -> Vec<u8> {
+        let mut b = seg.to_le_bytes().to_vec();
+        b.extend_from_slice(&off.to_le_bytes());
+        let crc = crc32(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn the_last_segment_number_and_a_far_acked_offset_do_not_overflow() {
+        // Found by the mqtt_spool fuzz target: a segment numbered u64::MAX
+        // overflowed `seg + 1` (a panic with overflow checks, an endless
+        // read loop without), and so did an acked offset near u64::MAX.
+        let dir = tempfile::tempdir().unwrap();
+        let last = dir.path().join(seg_name(u64::MAX));
+        std::fs::write(&last, [record(b"a"), record(b"b")].concat()).unwrap();
+        std::fs::write(dir.path().join(ACKED_FILE), acked_file(u64::MAX, 9)).unwrap();
+        let mut s = Spool::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(drain(&mut s), ["b"]);
+        s.append(b"c").unwrap();
+        assert_eq!(drain(&mut s), ["b", "c"]);
+        let mut pos = s.acked();
+        while let Some((_, next)) = s.read(pos).unwrap() {
+            pos = next;
+        }
+        s.ack(pos);
+        assert!(s.all_acked().unwrap());
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(seg_name(3)), record(b"x")).unwrap();
+        std::fs::write(dir.path().join(ACKED_FILE), acked_file(3, u64::MAX - 3)).unwrap();
+        let mut s = Spool::open(dir.path(), 1 << 20).unwrap();
+        assert!(drain(&mut s).is_empty());
+        assert!(s.all_acked().unwrap());
+    }
+
+    #[test]
+    fn an_oversized_last_segment_is_read_only_up_to_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(seg_name(1));
+        let mut bytes = record(b"kept");
+        bytes.resize(MAX_SEGMENT_FILE_BYTES as usize + 4096, 0xff);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut s = Spool::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(drain(&mut s), ["kept"]);
+        assert_eq!(s.torn(), 1);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 12);
+    }
+
+    #[test]
+    fn a_zeroed_tail_is_torn_not_a_run_of_empty_records() {
+        // Found while testing the bound on segment reads: eight zero bytes are a valid
+        // header for an empty record (CRC-32 of nothing is 0), so a tail of
+        // zeros left by a power cut read as thousands of empty events.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(seg_name(1));
+        let mut bytes = record(b"kept");
+        bytes.resize(bytes.len() + 4096, 0);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut s = Spool::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(drain(&mut s), ["kept"]);
+        assert_eq!(s.torn(), 1);
+        s.append(b"").unwrap();
+        assert_eq!(drain(&mut s), ["kept"]);
     }
 
     #[test]
