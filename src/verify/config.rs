@@ -217,8 +217,8 @@ pub struct LivenessConfig {
     pub max_rigid_ratio: f32,
     /// Least departure from one plane: the largest, over the window, of the
     /// residual of one homography fitted to block matches of the face
-    /// between two frames 0.48 s apart (the 90th percentile of each fit's
-    /// residuals), in eye distances (0..=1, default 0.03; 0 turns the cue
+    /// between two frames 0.48 s apart, after warping by it (the 90th
+    /// percentile of each fit's residuals), in eye distances (0..=1, default 0.025; 0 turns the cue
     /// off). A photo or a screen, however it is moved or tilted, stays
     /// below it.
     pub min_planar_residual: f32,
@@ -239,7 +239,7 @@ impl Default for LivenessConfig {
             min_parallax: 0.012,
             min_face_change: 0.5,
             max_rigid_ratio: 0.3,
-            min_planar_residual: 0.03,
+            min_planar_residual: 0.025,
             challenge: Challenge::None,
             challenge_yaw: 0.15,
         }

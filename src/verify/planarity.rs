@@ -10,8 +10,11 @@
 //! similarity of each frame, so a plane still moves by a homography between
 //! them), matches a grid of small blocks by normalised cross-correlation
 //! (integer search, then a parabolic sub-sample peak), fits one homography to
-//! the matches by least squares (normalised DLT) and returns the residuals:
-//! how far each match lies from where the homography puts it, in samples.
+//! the matches by least squares (normalised DLT), warps the second image
+//! onto the first by that plane and matches and fits again (plane plus
+//! parallax: a plane's blocks then no longer deform), and returns the second
+//! pass's residuals: how far each match lies from where the homography puts
+//! it, in samples.
 //! Pure arithmetic on slices; no allocation beyond the match list.
 
 use thiserror::Error;
@@ -75,10 +78,11 @@ pub struct PlaneFit {
     /// The homography, row-major, mapping first-image samples to
     /// second-image samples (`h[8] == 1`).
     pub homography: [f64; 9],
-    /// The accepted matches.
+    /// The accepted matches of the first pass.
     pub matches: Vec<Match>,
-    /// Per match, the distance from its matched position to the
-    /// homography's prediction, in samples (same order as `matches`).
+    /// Per block matched in the second pass (the second image warped onto
+    /// the first by the first pass's plane), the distance from its matched
+    /// position to the refined plane's prediction, in samples.
     pub residuals: Vec<f32>,
 }
 
@@ -136,14 +140,38 @@ pub fn planarity(a: &[f32], b: &[f32], side: usize) -> Result<PlaneFit, Planarit
             needed: MIN_MATCHES,
         });
     }
-    let homography = fit_homography(&matches).ok_or(PlanarityError::Degenerate)?;
-    let residuals = matches
+    let first = fit_homography(&matches).ok_or(PlanarityError::Degenerate)?;
+    // Plane plus parallax: the second image warped onto the first by the
+    // first plane, then matched again. A plane now sits still, so its blocks
+    // no longer deform between the images (a tilt stretches them); what
+    // moves still is off the plane.
+    let warped: Vec<f32> = (0..expected)
+        .map(|i| {
+            let (x, y) = apply(&first, (i % side) as f64, (i / side) as f64);
+            bilinear(b, side, x as f32, y as f32)
+        })
+        .collect();
+    let rematched = block_matches(a, &warped, side);
+    if rematched.len() < MIN_MATCHES {
+        return Err(PlanarityError::TooFewMatches {
+            found: rematched.len(),
+            needed: MIN_MATCHES,
+        });
+    }
+    let second = fit_homography(&rematched).ok_or(PlanarityError::Degenerate)?;
+    let residuals = rematched
         .iter()
         .map(|m| {
-            let (x, y) = apply(&homography, m.from.0 as f64, m.from.1 as f64);
+            let (x, y) = apply(&second, m.from.0 as f64, m.from.1 as f64);
             ((x - m.to.0 as f64).powi(2) + (y - m.to.1 as f64).powi(2)).sqrt() as f32
         })
         .collect();
+    let composed = mul3(&first, &second);
+    let homography = if composed[8].is_finite() && composed[8].abs() > 1e-12 {
+        composed.map(|v| v / composed[8])
+    } else {
+        first
+    };
     Ok(PlaneFit {
         homography,
         matches,
