@@ -215,6 +215,13 @@ pub struct LivenessConfig {
     /// Largest share of the face's motion that the background shares
     /// (0..=1, default 0.3); a hand-held photo filling the view nears 1.
     pub max_rigid_ratio: f32,
+    /// Least departure from one plane: the largest, over the window, of the
+    /// residual of one homography fitted to block matches of the face
+    /// between two frames 0.48 s apart, after warping by it (the 90th
+    /// percentile of each fit's residuals), in eye distances (0..=1, default 0.025; 0 turns the cue
+    /// off). A photo or a screen, however it is moved or tilted, stays
+    /// below it.
+    pub min_planar_residual: f32,
     /// Optional active challenge on top of the passive checks (default none).
     pub challenge: Challenge,
     /// For [`Challenge::Turn`]: swing of the smoothed horizontal nose
@@ -232,6 +239,7 @@ impl Default for LivenessConfig {
             min_parallax: 0.012,
             min_face_change: 0.5,
             max_rigid_ratio: 0.3,
+            min_planar_residual: 0.025,
             challenge: Challenge::None,
             challenge_yaw: 0.15,
         }
@@ -254,6 +262,12 @@ impl LivenessConfig {
         in_range(
             "liveness.max_rigid_ratio",
             self.max_rigid_ratio as f64,
+            0.0,
+            1.0,
+        )?;
+        in_range(
+            "liveness.min_planar_residual",
+            self.min_planar_residual as f64,
             0.0,
             1.0,
         )?;

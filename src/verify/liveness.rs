@@ -12,6 +12,16 @@
 //!   the whole picture moves (a hand-held photo filling the view) the face and
 //!   the background move together; a live person moves against a still room.
 //!
+//! - **planarity**: whether one plane explains how the face's pixels moved
+//!   between two frames about [`PLANAR_LAG`] apart ([`planarity`]): blocks
+//!   of the face, resampled in its landmark frame, matched between the
+//!   frames and one homography fitted to the matches. A photo or a screen,
+//!   however it is moved or tilted, is a plane and fits (small residual); a
+//!   live head turning, nodding, blinking or talking does not. Unlike the
+//!   parallax cue it does not trust the landmark net, which places the nose
+//!   of a tilted photo as on a turned head. Measured only for a window that
+//!   passed the other cues (one fit per frame, cached per observation).
+//!
 //! The optional "turn" challenge asks for a head turn: the nose's horizontal
 //! position must swing by `challenge_yaw`, which no flat picture can do.
 
@@ -22,6 +32,7 @@ use image::RgbImage;
 use serde::Serialize;
 
 use super::config::{Challenge, LivenessConfig};
+use super::planarity::{planarity, PlanarityError};
 use super::pose::NoseFrame;
 use crate::core::geometry::{BoundingBox, Landmarks, Point};
 
@@ -39,6 +50,22 @@ pub const MIN_BACKGROUND_SAMPLES: usize = 200;
 /// Below this total face motion (frame pixels over the window) rigidity is
 /// not judged: there is too little motion to tell.
 pub const MIN_MOTION_PX: f32 = 3.0;
+
+/// Side of the face sample for the planarity cue, in samples.
+pub const PLANAR_SIDE: usize = 48;
+/// Span of the planarity face sample, in eye distances: the eyes, nose,
+/// cheeks and mouth, little beyond the face's outline.
+pub const PLANAR_SPAN: f32 = 1.8;
+
+/// Time between the two frames of a planarity fit: the newest frame at least
+/// this much older than a frame is its partner. Longer baselines show more
+/// parallax on a live head and also more residual on a photo; 0.48 s (12
+/// frames at 25 FPS) separated them best (dev/unlock/README.md).
+pub const PLANAR_LAG: Duration = Duration::from_millis(480);
+/// The residual quantile (of the block matches of one fit) that stands for
+/// the fit: parallax is local (the nose, the face's outline, the eyes), so
+/// a high quantile rather than the median.
+pub const PLANAR_QUANTILE: f32 = 0.9;
 
 /// A small grey copy of a frame, for background motion.
 #[derive(Debug, Clone)]
@@ -131,6 +158,15 @@ pub fn background_shift(prev: &GreyThumb, cur: &GreyThumb, faces: &[BoundingBox]
 /// The face resampled in its own frame (centre between eyes and mouth, size
 /// from the eye distance, rotated level), `PATCH_SIDE`² grey samples.
 pub fn face_patch(img: &RgbImage, l: &Landmarks) -> Vec<f32> {
+    aligned_grey(img, l, PATCH_SIDE, 2.0)
+}
+
+/// The face resampled in its own frame: `side`² grey samples (row-major)
+/// over a square of `span` eye distances centred between the eyes and the
+/// mouth, its rows along the eye line. The map from the frame is a
+/// similarity, so a plane moving by a homography in the frame still moves
+/// by a homography in this sample.
+pub fn aligned_grey(img: &RgbImage, l: &Landmarks, side: usize, span: f32) -> Vec<f32> {
     let eye_mid = Point::new(
         (l.left_eye.x + l.right_eye.x) / 2.0,
         (l.left_eye.y + l.right_eye.y) / 2.0,
@@ -146,12 +182,11 @@ pub fn face_patch(img: &RgbImage, l: &Landmarks) -> Vec<f32> {
     let ex = Point::new(l.right_eye.x - l.left_eye.x, l.right_eye.y - l.left_eye.y);
     let iod = (ex.x * ex.x + ex.y * ex.y).sqrt().max(1.0);
     let (ux, uy) = (ex.x / iod, ex.y / iod);
-    // The patch covers 2 eye distances.
-    let step = 2.0 * iod / PATCH_SIDE as f32;
-    let half = PATCH_SIDE as f32 / 2.0 - 0.5;
-    let mut out = Vec::with_capacity(PATCH_SIDE * PATCH_SIDE);
-    for j in 0..PATCH_SIDE {
-        for i in 0..PATCH_SIDE {
+    let step = span * iod / side.max(1) as f32;
+    let half = side as f32 / 2.0 - 0.5;
+    let mut out = Vec::with_capacity(side * side);
+    for j in 0..side {
+        for i in 0..side {
             let (a, b) = ((i as f32 - half) * step, (j as f32 - half) * step);
             let x = c.x + a * ux - b * uy;
             let y = c.y + a * uy + b * ux;
@@ -215,6 +250,12 @@ pub struct Observation {
     pub patch: Vec<f32>,
     /// Background shift since the previous frame, when it could be measured.
     pub background: Option<Point>,
+    /// The face sample of the planarity cue ([`aligned_grey`] over
+    /// [`PLANAR_SPAN`] eye distances, `PLANAR_SIDE`² samples).
+    pub face: Vec<f32>,
+    /// The planarity fit against the partner frame ([`PLANAR_LAG`] older),
+    /// in eye distances: `None` until measured.
+    planar: Option<Result<f32, PlanarityError>>,
 }
 
 impl Observation {
@@ -233,6 +274,8 @@ impl Observation {
             centroid,
             patch: face_patch(img, l),
             background,
+            face: aligned_grey(img, l, PLANAR_SIDE, PLANAR_SPAN),
+            planar: None,
         }
     }
 }
@@ -255,6 +298,13 @@ pub struct Cues {
     /// Range of the smoothed horizontal nose position, in eye distances
     /// (the head-turn challenge's cue).
     pub yaw_range: f32,
+    /// Largest residual of one plane fitted to the face's motion over
+    /// [`PLANAR_LAG`] in the window (the [`PLANAR_QUANTILE`] of each fit's
+    /// block residuals), in eye distances; small for a photo or a screen
+    /// (compared with `liveness.min_planar_residual`). `None` when no fit
+    /// was measured: the window did not pass the other cues, was too short
+    /// or had too little texture.
+    pub planar_residual: Option<f32>,
 }
 
 /// The liveness verdict of a track.
@@ -361,6 +411,12 @@ impl LivenessTrack {
         } else {
             0.0
         };
+        let planar_residual = self
+            .obs
+            .iter()
+            .filter_map(|o| o.planar.as_ref().and_then(|r| r.as_ref().ok()))
+            .copied()
+            .reduce(f32::max);
         Cues {
             frames: self.obs.len(),
             parallax,
@@ -371,16 +427,39 @@ impl LivenessTrack {
             },
             rigid_ratio,
             yaw_range,
+            planar_residual,
         }
     }
 
-    /// The verdict of the current window under `cfg`.
-    pub fn verdict(&self, cfg: &LivenessConfig) -> (Liveness, Cues) {
-        let c = self.cues();
+    /// Fits a plane for every observation of the window that has a partner
+    /// [`PLANAR_LAG`] older in the window and no fit yet.
+    fn measure_planarity(&mut self) {
+        let unit = PLANAR_SPAN / PLANAR_SIDE as f32;
+        for i in 0..self.obs.len() {
+            if self.obs[i].planar.is_some() {
+                continue;
+            }
+            let t = self.obs[i].t;
+            let Some(j) = (0..i)
+                .rev()
+                .find(|&j| t.saturating_sub(self.obs[j].t) >= PLANAR_LAG)
+            else {
+                continue;
+            };
+            let fit = planarity(&self.obs[j].face, &self.obs[i].face, PLANAR_SIDE)
+                .map(|f| f.quantile(PLANAR_QUANTILE) * unit);
+            self.obs[i].planar = Some(fit);
+        }
+    }
+
+    /// The verdict of the current window under `cfg`. The planarity fits,
+    /// the costly cue, are measured only when every other cue passed.
+    pub fn verdict(&mut self, cfg: &LivenessConfig) -> (Liveness, Cues) {
+        let mut c = self.cues();
         let spoof = |reason: &str| Liveness::Spoof {
             reason: reason.to_string(),
         };
-        let v = if c.frames < cfg.min_frames {
+        let cheap = if c.frames < cfg.min_frames {
             Liveness::Pending
         } else if c.face_change < cfg.min_face_change {
             spoof("still picture: the face does not change")
@@ -388,6 +467,21 @@ impl LivenessTrack {
             spoof("the face moves with the background, as a hand-held picture")
         } else if c.parallax < cfg.min_parallax {
             spoof("flat: no out-of-plane head motion")
+        } else {
+            Liveness::Live
+        };
+        if cheap != Liveness::Live {
+            return (cheap, c);
+        }
+        if cfg.min_planar_residual > 0.0 {
+            self.measure_planarity();
+            c = self.cues();
+        }
+        let v = if cfg.min_planar_residual > 0.0
+            && c.planar_residual
+                .is_none_or(|r| r < cfg.min_planar_residual)
+        {
+            spoof("flat: the face moves as one plane, as a photo or a screen")
         } else if cfg.challenge == Challenge::Turn && c.yaw_range < cfg.challenge_yaw {
             Liveness::Pending
         } else {
@@ -492,11 +586,82 @@ mod tests {
         }
         let c = track.cues();
         assert!(c.parallax > 0.05 && c.yaw_range > 0.2, "{c:?}");
+        // The pixels are one plane (only the landmark moves): planarity off.
         let cfg = LivenessConfig {
             challenge: Challenge::Turn,
+            min_planar_residual: 0.0,
             ..Default::default()
         };
         assert_eq!(track.verdict(&cfg).0, Liveness::Live);
+    }
+
+    /// A smooth texture (a few incommensurate sinusoids), 0..255.
+    fn smooth_texture(x: f32, y: f32) -> u8 {
+        let v = 128.0
+            + 40.0 * (0.61 * x + 0.23 * y).sin()
+            + 35.0 * (-0.37 * x + 0.71 * y + 1.3).sin()
+            + 25.0 * (0.83 * x - 0.52 * y + 2.1).sin()
+            + 20.0 * (0.17 * x + 0.94 * y + 0.4).sin();
+        v.clamp(0.0, 255.0) as u8
+    }
+
+    /// A track of 25 frames whose nose landmark swings (so the parallax cue
+    /// reads a turning head) over the pixels `frame(i)`.
+    fn swinging_track(frame: impl Fn(usize) -> RgbImage) -> LivenessTrack {
+        let mut track = LivenessTrack::default();
+        for i in 0..25 {
+            let nose = 6.0 * ((i as f32) / 4.0).sin();
+            let o = Observation::new(t(i), &frame(i), &face(0.0, nose), Some(Point::default()));
+            track.push(o, WINDOW);
+        }
+        track
+    }
+
+    #[test]
+    fn a_tilting_plane_with_a_swinging_nose_is_flat() {
+        // A photo tilting about its vertical axis (a homography with a
+        // perspective term) while the landmark net moves the nose as on a
+        // turning head: the parallax cue passes, planarity does not.
+        let mut track = swinging_track(|i| {
+            let g = 0.002 * ((i as f32) / 4.0).sin();
+            RgbImage::from_fn(160, 120, |x, y| {
+                let (u, v) = (x as f32 - 60.0, y as f32 - 70.0);
+                let w = 1.0 + g * u;
+                let v = smooth_texture(u / w + 60.0, v / w + 70.0);
+                image::Rgb([v, v, v])
+            })
+        });
+        let (v, c) = track.verdict(&LivenessConfig::default());
+        assert!(c.parallax > 0.05, "{c:?}");
+        let r = c.planar_residual.unwrap();
+        assert!(r < 0.01, "{c:?}");
+        assert_eq!(
+            v,
+            Liveness::Spoof {
+                reason: "flat: the face moves as one plane, as a photo or a screen".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_nose_moving_against_the_face_is_live() {
+        // The pixels of a "nose" square shift against the rest of the face
+        // as the nose landmark swings: parallax in the pixels too.
+        let mut track = swinging_track(|i| {
+            let shift = 3.0 * ((i as f32) / 4.0).sin();
+            RgbImage::from_fn(160, 120, |x, y| {
+                let (xf, yf) = (x as f32, y as f32);
+                let v = if (xf - 60.0).abs() < 12.0 && (yf - 70.0).abs() < 12.0 {
+                    smooth_texture(xf - shift + 200.0, yf)
+                } else {
+                    smooth_texture(xf, yf)
+                };
+                image::Rgb([v, v, v])
+            })
+        });
+        let (v, c) = track.verdict(&LivenessConfig::default());
+        assert!(c.planar_residual.unwrap() > 0.04, "{c:?}");
+        assert_eq!(v, Liveness::Live, "{c:?}");
     }
 
     #[test]

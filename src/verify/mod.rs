@@ -19,6 +19,7 @@ pub mod gallery;
 pub mod liveness;
 pub mod metrics;
 mod phase;
+pub mod planarity;
 pub mod pose;
 pub mod quality;
 pub mod ratelimit;

@@ -330,7 +330,17 @@ impl VerifyStage {
             self.report_identity(&identity, seen.naming(best.as_deref(), distance), notices);
         }
         st.identity = Some(identity.clone());
-        let liveness = self.liveness_of(&st, seen);
+        // Liveness is judged only where it decides something: an owner who
+        // has not unlocked, while the device is locked (its costliest cue,
+        // planarity, then runs for nobody else).
+        let judged = matches!(identity, Identity::Owner { .. })
+            && !matches!(st.phase, Phase::Done { .. })
+            && !self.unlock.state().is_unlocked();
+        let liveness = if judged {
+            self.liveness_of(&mut st, seen)
+        } else {
+            Liveness::Pending
+        };
         let facts = Facts {
             now,
             identity: &identity,
@@ -378,7 +388,7 @@ impl VerifyStage {
     }
 
     /// The track's liveness verdict; `Live` when the check is off.
-    fn liveness_of(&self, st: &TrackState, seen: Seen<'_>) -> Liveness {
+    fn liveness_of(&self, st: &mut TrackState, seen: Seen<'_>) -> Liveness {
         if !self.liveness.enabled {
             return Liveness::Live;
         }
@@ -463,7 +473,7 @@ impl VerifyStage {
                 });
             }
             Action::FailAttempt { name, reason } => {
-                let (_, cues) = st.live.verdict(&self.liveness);
+                let cues = st.live.cues();
                 let record = seen.naming(Some(name), seen.distance).record(
                     AuditKind::LivenessFailed,
                     Decision::Locked,
