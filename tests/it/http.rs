@@ -13,6 +13,12 @@ use crate::support::{free_port, wait_until, WAIT};
 
 /// A run of the looped demo in real time with the server on `port`.
 fn serve(port: u16, extra_config: &str) -> (VigilRun, tempfile::TempDir) {
+    serve_source(port, "demo", extra_config)
+}
+
+/// A real-time looped run of `source` with the server on `port`; its
+/// config is `http.toml` in the returned directory.
+fn serve_source(port: u16, source: &str, extra_config: &str) -> (VigilRun, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("http.toml");
     std::fs::write(
@@ -24,7 +30,7 @@ fn serve(port: u16, extra_config: &str) -> (VigilRun, tempfile::TempDir) {
         "--config",
         cfg.to_str().unwrap(),
         "--source",
-        "demo",
+        source,
         "--realtime",
         "--loop",
     ]);
@@ -35,6 +41,20 @@ fn serve(port: u16, extra_config: &str) -> (VigilRun, tempfile::TempDir) {
         run.log()
     );
     (run, dir)
+}
+
+/// Polls `GET /api/enroll` until the enrolment ends; its last status.
+fn enrolment_end(port: u16, run: &VigilRun) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    assert!(
+        wait_until(WAIT * 2, || {
+            last = send_json(port, "GET", "/api/enroll", &[], "").1;
+            last["state"] == "done" || last["state"] == "failed"
+        }),
+        "enrolment did not end: {last} {}",
+        run.log()
+    );
+    last
 }
 
 /// One request; `(status, head, body)`, or `None` when nothing answered.
@@ -361,28 +381,12 @@ fn enroll_beside(run: &VigilRun, args: &[&str]) -> std::process::Output {
 #[test]
 fn endpoints_enrol_from_live_frames_then_the_same_run_unlocks() {
     let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("http.toml");
-    // The scene head needs more enrolment frames than the fixture has.
-    std::fs::write(
-        &cfg,
-        format!("[http]\nbind = \"127.0.0.1:{port}\"\n[scene]\nenabled = false\n"),
-    )
-    .unwrap();
     let owner = crate::support::repo("tests/fixtures/verify/owner");
-    let run = VigilRun::start(&[
-        "--config",
-        cfg.to_str().unwrap(),
-        "--source",
+    // The scene head needs more enrolment frames than the fixture has.
+    let (run, _dir) = serve_source(
+        port,
         &format!("dir:{}", owner.display()),
-        "--realtime",
-        "--loop",
-    ]);
-    assert!(
-        wait_until(WAIT, || get(port, "/healthz", &[]).map(|r| r.0)
-            == Some(200)),
-        "server not healthy: {}",
-        run.log()
+        "[scene]\nenabled = false\n",
     );
     let (status, people) = send_json(port, "GET", "/api/people", &[], "");
     assert_eq!(
@@ -448,15 +452,7 @@ fn endpoints_enrol_from_live_frames_then_the_same_run_unlocks() {
         send_json(port, "POST", "/api/enroll", &json, r#"{"name":"other"}"#).0,
         409
     );
-    let mut last = serde_json::Value::Null;
-    assert!(
-        wait_until(WAIT * 2, || {
-            last = send_json(port, "GET", "/api/enroll", &[], "").1;
-            last["state"] == "done" || last["state"] == "failed"
-        }),
-        "enrolment did not end: {last} {}",
-        run.log()
-    );
+    let last = enrolment_end(port, &run);
     assert_eq!(last["state"], "done", "{last}");
     let kept = last["kept"].as_u64().unwrap();
     assert!((1..=10).contains(&kept), "{last}");
@@ -517,42 +513,20 @@ fn endpoints_enrol_gallery_matches_vigil_enroll_on_the_same_frames() {
     // a pixel), every template kept (no cap, near-duplicates only when
     // identical), and one pass over the looped folder (15 frames).
     let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("http.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[http]\nbind = \"127.0.0.1:{port}\"\n[scene]\nenabled = false\n\
-             [detect]\nfull_scan_every_n_frames = 1\n\
-             [verify]\nenroll_templates = 100\nenroll_min_spacing = 0.001\n"
-        ),
-    )
-    .unwrap();
     let enroll = crate::support::repo("tests/fixtures/verify/enroll");
     let frames = std::fs::read_dir(&enroll).unwrap().count();
-    let run = VigilRun::start(&[
-        "--config",
-        cfg.to_str().unwrap(),
-        "--source",
+    let (run, dir) = serve_source(
+        port,
         &format!("dir:{}", enroll.display()),
-        "--realtime",
-        "--loop",
-    ]);
-    assert!(
-        wait_until(WAIT, || get(port, "/healthz", &[]).map(|r| r.0)
-            == Some(200)),
-        "{}",
-        run.log()
+        "[scene]\nenabled = false\n[detect]\nfull_scan_every_n_frames = 1\n\
+         [verify]\nenroll_templates = 100\nenroll_min_spacing = 0.001\n",
     );
+    let cfg = dir.path().join("http.toml");
     let json = ["Content-Type: application/json"];
     let body = format!(r#"{{"name":"me","frames":{frames}}}"#);
     let (status, _) = send_json(port, "POST", "/api/enroll", &json, &body);
     assert_eq!(status, 202);
-    let mut last = serde_json::Value::Null;
-    assert!(wait_until(WAIT * 2, || {
-        last = send_json(port, "GET", "/api/enroll", &[], "").1;
-        last["state"] == "done" || last["state"] == "failed"
-    }));
+    let last = enrolment_end(port, &run);
     assert_eq!(last["state"], "done", "{last}");
     let live = std::fs::read_to_string(run.state_dir().join("gallery.json")).unwrap();
 
