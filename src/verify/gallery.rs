@@ -545,6 +545,24 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// A template of `embedding` with perfect quality (unit tests of the stage
+/// and the gallery watch).
+#[cfg(test)]
+pub(crate) fn test_template(embedding: Embedding) -> Template {
+    Template {
+        embedding,
+        created_unix_s: 0,
+        quality: Quality {
+            face_px: 100.0,
+            sharpness: 100.0,
+            yaw: 0.0,
+            roll_deg: 0.0,
+            score: 1.0,
+        },
+        origin: "test".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -619,7 +619,7 @@ mod tests {
     use crate::core::geometry::{BoundingBox, Landmarks};
     use crate::verify::audit::AuditError;
     use crate::verify::embed::{Embedding, EMBEDDING_DIM};
-    use crate::verify::gallery::{Quality, Template};
+    use crate::verify::gallery::test_template;
     use crate::verify::VerifyError;
 
     const SHA: &str = "model-sha";
@@ -680,18 +680,7 @@ mod tests {
         /// gives its timeout, and `unlock` tweaked.
         fn new(liveness: Option<f64>, unlock: impl FnOnce(&mut UnlockConfig)) -> Self {
             let mut gallery = Gallery::empty(SHA);
-            let template = Template {
-                embedding: vector(1.0),
-                created_unix_s: 0,
-                quality: Quality {
-                    face_px: 100.0,
-                    sharpness: 100.0,
-                    yaw: 0.0,
-                    roll_deg: 0.0,
-                    score: 1.0,
-                },
-                origin: "test".into(),
-            };
+            let template = test_template(vector(1.0));
             gallery.add("owner", vec![template], 0).unwrap();
             let liveness = match liveness {
                 Some(timeout_s) => LivenessConfig {

@@ -45,26 +45,15 @@ impl GalleryWatch {
 mod tests {
     use super::*;
     use crate::verify::embed::Embedding;
-    use crate::verify::gallery::{Quality, Template};
+    use crate::verify::gallery::test_template;
 
     const SHA: &str = "0123456789abcdef";
 
-    fn template(x: f32) -> Template {
+    fn template(x: f32) -> crate::verify::gallery::Template {
         let mut v = vec![0.0; 128];
         v[0] = x;
         v[1] = 1.0;
-        Template {
-            embedding: Embedding::new(v).unwrap(),
-            created_unix_s: 0,
-            quality: Quality {
-                face_px: 100.0,
-                sharpness: 100.0,
-                yaw: 0.0,
-                roll_deg: 0.0,
-                score: 1.0,
-            },
-            origin: "test".into(),
-        }
+        test_template(Embedding::new(v).unwrap())
     }
 
     #[test]
