@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use vigil::app::config::Config;
 use vigil::app::outlets::http::request::{parse_head, read_request, MAX_BODY_BYTES};
-use vigil::app::outlets::http::routes;
+use vigil::app::outlets::http::{enrol, routes};
 use vigil::app::outlets::http::server::authorise;
 use vigil::app::outlets::mqtt::spool::{crc32, Spool, MAX_RECORD_BYTES};
 use vigil::capture::formats::{self, I420Layout, PixelFormat};
@@ -235,6 +235,28 @@ pub fn http_request(data: &[u8]) {
         assert!(req.body.len() <= MAX_BODY_BYTES);
         let _ = authorise(&req, Some("s3cret"));
         let _ = routes::stream_params(&req, 10.0, 640);
+        enrol_request(&req);
+    }
+}
+
+/// The enrolment routes' parsing (`POST /api/enroll` bodies, JSON or form;
+/// `DELETE /api/people/{name}`; the origin check) and the same names through
+/// the gallery's name check; the control socket's JSON line too.
+fn enrol_request(req: &vigil::app::outlets::http::request::Request) {
+    let _ = routes::allowed(&req.path);
+    let _ = enrol::cross_origin(req);
+    // Without a service every route answers 503, whatever the request.
+    assert_eq!(enrol::answer(req, None).status, 503);
+    if let Ok(body) = enrol::parse_body(req) {
+        if gallery::validate_name(&body.name).is_ok() {
+            assert!(!body.name.is_empty() && !body.name.contains(['/', '\\']));
+        }
+    }
+    if let Some(name) = req.path.strip_prefix(enrol::PERSON_PREFIX) {
+        let _ = gallery::validate_name(name);
+    }
+    if let Ok(line) = std::str::from_utf8(&req.body) {
+        let _ = serde_json::from_str::<vigil::app::enrol::socket::Request>(line);
     }
 }
 

@@ -24,10 +24,12 @@ pub const PERSON_PREFIX: &str = "/api/people/";
 
 /// The body of `POST /api/enroll`.
 #[derive(Debug, Deserialize)]
-struct EnrolBody {
-    name: String,
+pub struct EnrolBody {
+    /// Who to enrol (checked by the gallery when the enrolment begins).
+    pub name: String,
+    /// How many live frames to examine (default `verify.enroll_frames`).
     #[serde(default)]
-    frames: Option<usize>,
+    pub frames: Option<usize>,
 }
 
 /// An HTTP answer: status, content type, body.
@@ -75,7 +77,7 @@ pub fn cross_origin(request: &Request) -> bool {
 }
 
 /// Parses the enrol body: JSON, or `name=..&frames=..`.
-fn parse_body(request: &Request) -> Result<EnrolBody, String> {
+pub fn parse_body(request: &Request) -> Result<EnrolBody, String> {
     let text = std::str::from_utf8(&request.body).map_err(|_| "the body is not UTF-8")?;
     let is_json = request
         .header("content-type")
