@@ -11,7 +11,7 @@ use image::{GrayImage, RgbImage};
 use vigil::core::face::Detection;
 use vigil::core::geometry::{BoundingBox, Landmarks, Point};
 use vigil::emotion::crop::{face_crop, grey_of, FER_TEMPLATE};
-use vigil::emotion::{ClassifierOptions, EmotionClassifier, TtaMode};
+use vigil::emotion::{ClassifierOptions, EmotionClassifier, EnsembleWeights, TtaMode};
 use vigil::models::{self, ModelStore};
 
 fn crop() -> GrayImage {
@@ -20,16 +20,24 @@ fn crop() -> GrayImage {
     grey_of(&vigil::capture::load_rgb(&p).expect("fixture"))
 }
 
-fn classifier(tta: TtaMode, faceapi_weight: f32) -> EmotionClassifier {
+/// mini-Xception alone, the net the fixture crops were chosen with.
+const MINI: EnsembleWeights = EnsembleWeights {
+    fer: 0.0,
+    mini_xception: 1.0,
+    faceapi: 0.0,
+};
+/// Every net: the one trained here, mini-Xception and face-api.
+const ALL3: EnsembleWeights = EnsembleWeights {
+    fer: 1.0,
+    mini_xception: 0.5,
+    faceapi: 0.4,
+};
+/// The shipped default.
+const FER: EnsembleWeights = EnsembleWeights::FER_ONLY;
+
+fn classifier(tta: TtaMode, weights: EnsembleWeights) -> EmotionClassifier {
     let store = ModelStore::new(models::resolve_dir(None).expect("models dir"));
-    EmotionClassifier::new(
-        &store,
-        ClassifierOptions {
-            tta,
-            faceapi_weight,
-        },
-    )
-    .expect("classifier")
+    EmotionClassifier::new(&store, ClassifierOptions { tta, weights }).expect("classifier")
 }
 
 fn per_face(c: &mut Criterion) {
@@ -37,10 +45,11 @@ fn per_face(c: &mut Criterion) {
     let mut g = c.benchmark_group("emotion_per_face");
     g.sample_size(30).measurement_time(Duration::from_secs(4));
     for (name, tta, w) in [
-        ("stock_none", TtaMode::None, 0.0),
-        ("flip", TtaMode::Flip, 0.0),
-        ("flip_faceapi(default)", TtaMode::Flip, 0.4),
-        ("shifts_faceapi", TtaMode::Shifts, 0.4),
+        ("fer_none", TtaMode::None, FER),
+        ("fer_flip(default)", TtaMode::Flip, FER),
+        ("fer_shifts", TtaMode::Shifts, FER),
+        ("mini_xception_flip", TtaMode::Flip, MINI),
+        ("all3_flip", TtaMode::Flip, ALL3),
     ] {
         let mut cl = classifier(tta, w);
         g.bench_function(name, |b| {
@@ -55,8 +64,8 @@ fn batching(c: &mut Criterion) {
     let mut g = c.benchmark_group("emotion_4_faces");
     g.sample_size(20).measurement_time(Duration::from_secs(4));
     for (name, tta, w) in [
-        ("stock_none", TtaMode::None, 0.0),
-        ("flip_faceapi(default)", TtaMode::Flip, 0.4),
+        ("fer_none", TtaMode::None, FER),
+        ("fer_flip(default)", TtaMode::Flip, FER),
     ] {
         let mut cl = classifier(tta, w);
         // Build the batch-size plans before timing.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::classifier::ClassifierOptions;
+use super::classifier::{ClassifierOptions, EnsembleWeights};
 use super::label::Emotion;
 use super::smoothing::{SmoothingMethod, SmoothingParams};
 use super::views::TtaMode;
@@ -24,7 +24,11 @@ pub struct EmotionConfig {
     pub min_visible_fraction: f32,
     /// Test-time views per model: the crop, plus its mirror, plus shifts.
     pub tta: TtaMode,
-    /// Weight (0–1) of face-api's probabilities in the average with mini-Xception; 0 = mini-Xception alone (face-api not loaded).
+    /// Weight (0–1) of the net trained here on FER2013 in the average of the nets; 0 = not loaded.
+    pub fer_weight: f32,
+    /// Weight (0–1) of mini-Xception in the average of the nets; 0 = not loaded.
+    pub mini_xception_weight: f32,
+    /// Weight (0–1) of face-api's expression net in the average of the nets; 0 = not loaded.
     pub faceapi_weight: f32,
     /// Per-track smoothing over media time: EMA, sliding window or none.
     pub smoothing: SmoothingMethod,
@@ -44,7 +48,9 @@ impl Default for EmotionConfig {
             min_face_px: 24.0,
             min_visible_fraction: 0.6,
             tta: TtaMode::Flip,
-            faceapi_weight: 0.4,
+            fer_weight: EnsembleWeights::FER_ONLY.fer,
+            mini_xception_weight: EnsembleWeights::FER_ONLY.mini_xception,
+            faceapi_weight: EnsembleWeights::FER_ONLY.faceapi,
             smoothing: SmoothingMethod::Ema,
             half_life_s: 1.0,
             window_s: 2.0,
@@ -64,22 +70,40 @@ impl EmotionConfig {
             0.0,
             1.0,
         )?;
+        in_range("emotion.fer_weight", self.fer_weight as f64, 0.0, 1.0)?;
+        in_range(
+            "emotion.mini_xception_weight",
+            self.mini_xception_weight as f64,
+            0.0,
+            1.0,
+        )?;
         in_range(
             "emotion.faceapi_weight",
             self.faceapi_weight as f64,
             0.0,
             1.0,
         )?;
+        if self.enabled && self.fer_weight + self.mini_xception_weight + self.faceapi_weight <= 0.0
+        {
+            return Err(ConfigError::invalid(
+                "emotion.fer_weight",
+                "every emotion.*_weight is 0: give one net a weight above 0",
+            ));
+        }
         in_range("emotion.half_life_s", self.half_life_s, 0.0, 3600.0)?;
         seconds("emotion.window_s", self.window_s)?;
         seconds("emotion.forget_after_s", self.forget_after_s)
     }
 
-    /// The classifier's part of the section (`tta`, `faceapi_weight`).
+    /// The classifier's part of the section (`tta`, the `*_weight` keys).
     pub fn classifier_options(&self) -> ClassifierOptions {
         ClassifierOptions {
             tta: self.tta,
-            faceapi_weight: self.faceapi_weight,
+            weights: EnsembleWeights {
+                fer: self.fer_weight,
+                mini_xception: self.mini_xception_weight,
+                faceapi: self.faceapi_weight,
+            },
         }
     }
 

