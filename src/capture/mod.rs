@@ -13,6 +13,7 @@ mod looping;
 mod pacing;
 mod picam;
 mod program;
+pub use program::find as find_program;
 mod url;
 mod video;
 

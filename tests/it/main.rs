@@ -23,6 +23,7 @@ mod scene_head;
 mod scene_int8;
 mod sources;
 mod streams;
+mod unlock_eval;
 mod verify_clips;
 mod verify_unlock;
 mod window;

@@ -5,6 +5,8 @@ pub mod detect;
 pub mod detect_metrics;
 pub mod emotion;
 pub mod scene;
+pub mod unlock;
+pub mod unlock_plot;
 pub mod values;
 pub mod verify;
 
@@ -29,6 +31,8 @@ pub enum EvalCommand {
     Emotion(emotion::EmotionEvalArgs),
     /// Face verification on a folder of identities (one sub-folder per person).
     Verify(verify::VerifyEvalArgs),
+    /// Unlock end to end on clips: owner attempts, strangers, spoofs (and a liveness threshold sweep).
+    Unlock(unlock::UnlockEvalArgs),
     /// Owner / others / objects scene head: k-fold (--data) or enrollment (--enroll, --test).
     Scene(scene::SceneEvalArgs),
 }
@@ -44,6 +48,10 @@ pub fn run(config: crate::app::config::Config, args: &EvalArgs) -> anyhow::Resul
         EvalCommand::Detect(a) => detect::run(config, a),
         EvalCommand::Emotion(a) => emotion::run(config, a).map(|_| ()).map_err(Into::into),
         EvalCommand::Verify(a) => verify::run(config, a),
+        EvalCommand::Unlock(a) => {
+            config.validate()?;
+            unlock::run(config, a).map(|_| ())
+        }
         EvalCommand::Scene(a) => {
             config.validate()?;
             scene::run(config, a)?;
