@@ -75,6 +75,13 @@ impl EnsembleWeights {
         faceapi: 0.0,
     };
 
+    /// mini-Xception alone (the default net before the one trained here).
+    pub const MINI_XCEPTION_ONLY: EnsembleWeights = EnsembleWeights {
+        fer: 0.0,
+        mini_xception: 1.0,
+        faceapi: 0.0,
+    };
+
     /// Checks every weight is in [0, 1] and one at least is above 0.
     pub fn check(&self) -> Result<(), EmotionError> {
         let all = [

@@ -22,11 +22,7 @@ fn load(e: Emotion) -> Vec<GrayImage> {
 }
 
 /// mini-Xception alone, the net the fixture crops were chosen with.
-const MINI: EnsembleWeights = EnsembleWeights {
-    fer: 0.0,
-    mini_xception: 1.0,
-    faceapi: 0.0,
-};
+const MINI: EnsembleWeights = EnsembleWeights::MINI_XCEPTION_ONLY;
 /// Every net: the one trained here, mini-Xception and face-api.
 const ALL3: EnsembleWeights = EnsembleWeights {
     fer: 1.0,
