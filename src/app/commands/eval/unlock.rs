@@ -529,6 +529,9 @@ pub fn evaluate(config: &Config, args: &UnlockEvalArgs) -> anyhow::Result<Unlock
     if !(args.attempt_s > 0.0 && args.step_s > 0.0 && args.skip_s >= 0.0 && args.enroll_s > 0.0) {
         bail!("--attempt-s, --step-s and --enroll-s must be above 0, --skip-s at least 0");
     }
+    if !config.verify.enabled {
+        bail!("verification is off (`verify.enabled = false`): nothing could unlock");
+    }
     let sweep = args.sweep.as_deref().map(parse_sweep).transpose()?;
     let temp = tempfile::tempdir().context("cannot create a temporary folder")?;
     let dir = match &args.work_dir {
