@@ -3,10 +3,8 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-use image::RgbImage;
-
 use super::unlock::SweepPoint;
+use super::verify::line;
 use crate::app::present::canvas::{rgb, Canvas};
 
 const W: usize = 640;
@@ -67,27 +65,10 @@ pub fn draw(key: &str, points: &[SweepPoint]) -> Canvas {
     c
 }
 
-fn line(c: &mut Canvas, a: (i64, i64), b: (i64, i64), colour: u32) {
-    let n = (b.0 - a.0).abs().max((b.1 - a.1).abs()).max(1);
-    for i in 0..=n {
-        c.dot(
-            a.0 + (b.0 - a.0) * i / n,
-            a.1 + (b.1 - a.1) * i / n,
-            1,
-            colour,
-        );
-    }
-}
-
 /// Draws the sweep and writes it as a PNG.
 pub fn write(key: &str, points: &[SweepPoint], path: &Path) -> anyhow::Result<()> {
-    let c = draw(key, points);
-    let img = RgbImage::from_fn(W as u32, H as u32, |x, y| {
-        let v = c.pixels[y as usize * W + x as usize];
-        image::Rgb([(v >> 16) as u8, (v >> 8) as u8, v as u8])
-    });
-    img.save(path)
-        .with_context(|| format!("cannot write {}", path.display()))
+    super::emotion::save_png(&draw(key, points), path)?;
+    Ok(())
 }
 
 #[cfg(test)]

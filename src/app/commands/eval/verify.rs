@@ -397,7 +397,8 @@ pub fn plot_roc(scores: &PairScores, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn line(c: &mut Canvas, a: (i64, i64), b: (i64, i64), colour: u32) {
+/// Draws a 3-pixel-wide line from `a` to `b` (shared by the eval plots).
+pub(super) fn line(c: &mut Canvas, a: (i64, i64), b: (i64, i64), colour: u32) {
     let n = (b.0 - a.0).abs().max((b.1 - a.1).abs()).max(1);
     for i in 0..=n {
         let x = a.0 + (b.0 - a.0) * i / n;
