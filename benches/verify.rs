@@ -1,12 +1,13 @@
-//! Embedding latency per face: chip alignment and the 128-d descriptor.
+//! Embedding latency per face: chip alignment and the 128-d descriptor, for
+//! each embedding model (`verify.model`).
 //! `cargo bench --bench verify`
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
-use vigil::core::align::{extract_chip, ChipTemplate};
+use vigil::core::align::extract_chip_at;
 use vigil::core::geometry::{Landmarks, Point};
 use vigil::models::{resolve_dir, ModelStore};
-use vigil::verify::embed::{FaceEmbedder, NetEmbedder};
+use vigil::verify::embed::{EmbeddingModel, FaceEmbedder, NetEmbedder};
 
 fn frame() -> RgbImage {
     RgbImage::from_fn(400, 300, |x, y| {
@@ -33,24 +34,29 @@ fn bench(c: &mut Criterion) {
         }
     };
     let store = ModelStore::new(dir);
-    let mut embedder = match NetEmbedder::new(&store) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("skipping the verify bench: {e}");
-            return;
-        }
-    };
     let img = frame();
     let lm = landmarks();
     let mut group = c.benchmark_group("verify");
     group.sample_size(30);
-    group.bench_function("align_chip_150", |b| {
-        b.iter(|| extract_chip(&img, &lm, ChipTemplate::Dlib))
-    });
-    let Some(chip) = extract_chip(&img, &lm, ChipTemplate::Dlib) else {
-        return;
-    };
-    group.bench_function("embed_128d", |b| b.iter(|| embedder.embed(&chip)));
+    for model in [EmbeddingModel::Dlib, EmbeddingModel::Sface] {
+        let mut embedder = match NetEmbedder::new(&store, model) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("skipping the {model} verify bench: {e}");
+                continue;
+            }
+        };
+        let layout = model.layout();
+        group.bench_function(format!("align_chip_{model}"), |b| {
+            b.iter(|| extract_chip_at(&img, &lm, layout))
+        });
+        let Some(chip) = extract_chip_at(&img, &lm, layout) else {
+            continue;
+        };
+        group.bench_function(format!("embed_{model}"), |b| {
+            b.iter(|| embedder.embed(&chip))
+        });
+    }
     group.finish();
 }
 

@@ -1,5 +1,6 @@
 //! Runs one model of the store N times on zeros (for `perf record`):
-//! `cargo run --example model_loop -- FILE RUNS` with FILE a spec's file name.
+//! `cargo run --example model_loop -- FILE RUNS` with FILE the file name of an
+//! emotion or verify spec.
 use vigil::models::{self, ModelStore};
 
 fn main() -> anyhow::Result<()> {
@@ -11,8 +12,9 @@ fn main() -> anyhow::Result<()> {
     let runs: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(1000);
     let spec = vigil::emotion::specs::ALL
         .iter()
+        .chain(vigil::verify::spec::ALL.iter())
         .find(|s| s.file == file)
-        .ok_or_else(|| anyhow::anyhow!("no emotion spec {file}"))?;
+        .ok_or_else(|| anyhow::anyhow!("no emotion or verify spec {file}"))?;
     let store = ModelStore::new(models::resolve_dir(None)?);
     let model = store.load_spec(spec)?;
     let batch: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(1);

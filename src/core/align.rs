@@ -52,13 +52,17 @@ pub enum ChipTemplate {
 impl ChipTemplate {
     /// The template's five landmarks in 150x150 chip pixels, MTCNN order.
     pub fn points(self) -> [Point; LANDMARK_COUNT] {
-        match self {
-            ChipTemplate::Dlib => DLIB_150.map(|(x, y)| Point::new(x, y)),
-            ChipTemplate::Arcface => {
-                let s = CHIP_SIDE as f32 / 112.0;
-                ARCFACE_112.map(|(x, y)| Point::new(x * s, y * s))
-            }
-        }
+        self.points_at(CHIP_SIDE)
+    }
+
+    /// The template's five landmarks in a `side` x `side` chip, MTCNN order.
+    pub fn points_at(self, side: u32) -> [Point; LANDMARK_COUNT] {
+        let (table, native) = match self {
+            ChipTemplate::Dlib => (DLIB_150, 150.0),
+            ChipTemplate::Arcface => (ARCFACE_112, 112.0),
+        };
+        let s = side as f32 / native;
+        table.map(|(x, y)| Point::new(x * s, y * s))
     }
 }
 
@@ -162,9 +166,36 @@ pub fn extract_chip(
     landmarks: &Landmarks,
     template: ChipTemplate,
 ) -> Option<RgbImage> {
-    let to_chip = Similarity::fit(&landmarks.points(), &template.points())?;
+    extract_chip_at(img, landmarks, ChipLayout::new(template, CHIP_SIDE))
+}
+
+/// What an embedding network takes: a template and a chip side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ChipLayout {
+    /// Where the five landmarks go.
+    pub template: ChipTemplate,
+    /// Side of the square chip, pixels.
+    pub side: u32,
+}
+
+impl ChipLayout {
+    /// A layout of `template` at `side` pixels.
+    pub const fn new(template: ChipTemplate, side: u32) -> Self {
+        Self { template, side }
+    }
+}
+
+/// The chip of the face with `landmarks` in `img` laid out as `layout`;
+/// `None` when the landmarks are degenerate. Pixels outside the image are
+/// black.
+pub fn extract_chip_at(
+    img: &RgbImage,
+    landmarks: &Landmarks,
+    layout: ChipLayout,
+) -> Option<RgbImage> {
+    let side = layout.side;
+    let to_chip = Similarity::fit(&landmarks.points(), &layout.template.points_at(side))?;
     let to_img = to_chip.inverse()?;
-    let side = CHIP_SIDE;
     let mut chip = RgbImage::new(side, side);
     for y in 0..side {
         for x in 0..side {

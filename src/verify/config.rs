@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::check::{in_range, list_len, positive, seconds, ConfigError};
 
-use super::embed::Metric;
+use super::embed::{EmbeddingModel, Metric};
 
 /// Default gallery file name inside the state directory.
 pub const GALLERY_FILE: &str = "gallery.json";
@@ -29,7 +29,14 @@ pub struct VerifyConfig {
     /// Gallery file; `None` = `<state_dir>/gallery.json`, a relative path is
     /// inside the state directory.
     pub gallery_path: Option<PathBuf>,
-    /// Distance between embeddings (default Euclidean, as dlib).
+    /// The embedding network (default dlib); a gallery made with another
+    /// model is refused (re-enrol after changing it).
+    pub model: EmbeddingModel,
+    /// Add the mirrored chip's descriptor to each (default false): steadier
+    /// under hard light, twice the embedding cost.
+    pub embed_flip: bool,
+    /// Distance between embeddings (default Euclidean, as dlib); must be one
+    /// the model's descriptors suit ([`EmbeddingModel::metrics`]).
     pub metric: Metric,
     /// A face matches a person when its distance to their nearest template
     /// is below this (in the metric's units; default 0.45). Lower means
@@ -73,8 +80,10 @@ impl Default for VerifyConfig {
             enabled: true,
             state_dir: None,
             gallery_path: None,
+            model: EmbeddingModel::Dlib,
+            embed_flip: false,
             metric: Metric::Euclidean,
-            threshold: 0.45,
+            threshold: super::embed::DLIB_THRESHOLD,
             votes_needed: 3,
             vote_window: 5,
             unsure_margin: 0.05,
@@ -106,6 +115,16 @@ pub struct StatePaths {
 impl VerifyConfig {
     /// Range checks; errors name the key (`verify.*`).
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.model.metrics().contains(&self.metric) {
+            return Err(ConfigError::invalid(
+                "verify.metric",
+                format!(
+                    "\"{}\" does not suit verify.model = \"{}\", whose descriptors are compared by angle: \
+                     set metric = \"cosine\" (and a cosine threshold, see config/vigil.toml)",
+                    self.metric, self.model
+                ),
+            ));
+        }
         positive("verify.threshold", self.threshold as f64)?;
         in_range("verify.votes_needed", self.votes_needed as f64, 1.0, 100.0)?;
         in_range(
@@ -358,6 +377,27 @@ mod tests {
         VerifyConfig::default().validate().unwrap();
         LivenessConfig::default().validate().unwrap();
         UnlockConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn a_metric_the_model_does_not_suit_names_the_key() {
+        let c = VerifyConfig {
+            model: EmbeddingModel::Sface,
+            metric: Metric::Euclidean,
+            ..Default::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("verify.metric") && e.contains("sface"), "{e}");
+        for model in [EmbeddingModel::Dlib, EmbeddingModel::Sface] {
+            VerifyConfig {
+                model,
+                metric: model.default_metric(),
+                threshold: model.default_threshold(),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap();
+        }
     }
 
     #[test]

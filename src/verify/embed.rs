@@ -1,10 +1,13 @@
-//! The 128-d face descriptor and the network that computes it from an aligned
-//! 150x150 RGB chip (`faceapi_face_recognition.onnx`, dlib's ResNet).
+//! The 128-d face descriptor and the networks that compute it from an
+//! aligned chip: dlib's ResNet (`faceapi_face_recognition.onnx`, 150x150 RGB,
+//! dlib's layout) or SFace (`sface_recognition.onnx`, 112x112 RGB, ArcFace's
+//! layout), chosen by `verify.model`.
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::models::{self, ModelError, ModelStore, Plan};
+use crate::core::align::{ChipLayout, ChipTemplate};
+use crate::models::{self, ModelError, ModelSpec, ModelStore, Plan};
 
 use super::VerifyError;
 
@@ -105,14 +108,136 @@ impl std::fmt::Display for Metric {
     }
 }
 
+/// The chip layout of dlib's network (and of every embedder that does not
+/// say otherwise).
+pub const DLIB_LAYOUT: ChipLayout = ChipLayout::new(ChipTemplate::Dlib, CHIP_SIDE);
+/// Side of SFace's chip, pixels.
+pub const SFACE_SIDE: u32 = 112;
+/// SFace's chip layout: ArcFace's five-point template at 112 px.
+pub const SFACE_LAYOUT: ChipLayout = ChipLayout::new(ChipTemplate::Arcface, SFACE_SIDE);
+
+/// dlib's threshold, Euclidean (measured on AT&T: see config/vigil.toml).
+pub const DLIB_THRESHOLD: f32 = 0.45;
+/// SFace's threshold, cosine distance (1 - cosine similarity): under the
+/// FAR 1e-4 point of AT&T in even (0.551) and mixed light (0.506); see
+/// config/vigil.toml. OpenCV's own rule, similarity 0.363, would be 0.637.
+pub const SFACE_THRESHOLD: f32 = 0.5;
+
+/// Gaussian blur (sigma, chip pixels) of every SFace chip before embedding:
+/// it takes the sensor noise out of a dim face (`vigil eval verify
+/// --lighting`: TAR at FAR 1e-3 on low light 95.2% -> 96.9%, mixed lighting
+/// 97.1% -> 98.0%, even light 100% -> 99.9%).
+pub const SFACE_CHIP_BLUR: f32 = 0.8;
+
+/// Which embedding network verifies faces (`verify.model`). A gallery made
+/// with one is refused by the other: re-enrol after changing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddingModel {
+    /// dlib's ResNet-34 (via face-api), 150x150 RGB chips, Euclidean distance.
+    Dlib,
+    /// SFace (OpenCV Zoo, MobileFaceNet-style), 112x112 RGB chips, cosine
+    /// distance; far steadier under hard lighting (`vigil eval verify --lighting`).
+    Sface,
+}
+
+impl EmbeddingModel {
+    /// The model file and its tensors.
+    pub fn spec(self) -> &'static ModelSpec {
+        match self {
+            EmbeddingModel::Dlib => &super::spec::EMBEDDING,
+            EmbeddingModel::Sface => &super::spec::SFACE,
+        }
+    }
+
+    /// The chip the network takes.
+    pub fn layout(self) -> ChipLayout {
+        match self {
+            EmbeddingModel::Dlib => DLIB_LAYOUT,
+            EmbeddingModel::Sface => SFACE_LAYOUT,
+        }
+    }
+
+    /// The blur of its chips before embedding, if any ([`SFACE_CHIP_BLUR`]).
+    pub fn chip_blur(self) -> Option<f32> {
+        match self {
+            EmbeddingModel::Dlib => None,
+            EmbeddingModel::Sface => Some(SFACE_CHIP_BLUR),
+        }
+    }
+
+    /// The metric a config for this model starts from.
+    pub fn default_metric(self) -> Metric {
+        self.metrics()[0]
+    }
+
+    /// The threshold a config for this model starts from, in
+    /// [`default_metric`](Self::default_metric)'s units (documented with
+    /// `verify.threshold` in config/vigil.toml).
+    pub fn default_threshold(self) -> f32 {
+        match self {
+            EmbeddingModel::Dlib => DLIB_THRESHOLD,
+            EmbeddingModel::Sface => SFACE_THRESHOLD,
+        }
+    }
+
+    /// The metric its descriptors were trained for: dlib's are compared by
+    /// Euclidean distance, SFace's only make sense by angle.
+    pub fn metrics(self) -> &'static [Metric] {
+        match self {
+            EmbeddingModel::Dlib => &[Metric::Euclidean, Metric::Cosine],
+            EmbeddingModel::Sface => &[Metric::Cosine],
+        }
+    }
+}
+
+impl std::fmt::Display for EmbeddingModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EmbeddingModel::Dlib => "dlib",
+            EmbeddingModel::Sface => "sface",
+        })
+    }
+}
+
 /// Computes descriptors. The real one is [`NetEmbedder`]; narrow unit tests of
 /// the code around it may substitute another.
 pub trait FaceEmbedder: Send {
     /// SHA-256 of the model file: a gallery made with another model is refused.
     fn model_sha256(&self) -> &str;
-    /// The descriptor of an aligned [`CHIP_SIDE`] x [`CHIP_SIDE`] RGB chip;
+    /// The chip [`embed`](Self::embed) takes (dlib's layout unless said otherwise).
+    fn layout(&self) -> ChipLayout {
+        DLIB_LAYOUT
+    }
+    /// The descriptor of an aligned chip of [`layout`](Self::layout)'s side;
     /// another size is [`VerifyError::ChipSize`].
     fn embed(&mut self, chip: &RgbImage) -> Result<Embedding, VerifyError>;
+}
+
+/// Grey level a normalised chip is centred on ([`normalise_contrast`]).
+pub const NORM_MEAN: f32 = 128.0;
+/// Standard deviation a normalised chip is stretched to, grey levels.
+pub const NORM_STD: f32 = 56.0;
+/// Largest gain of the normalisation: a nearly flat chip is not blown up
+/// into noise.
+pub const NORM_MAX_GAIN: f32 = 6.0;
+
+/// Photometric normalisation of a chip tensor (values 0..255, all planes):
+/// shifts and scales it to mean [`NORM_MEAN`] and standard deviation
+/// [`NORM_STD`] (gain at most [`NORM_MAX_GAIN`]), the same gain and shift for
+/// every plane so colours keep their ratios. A dim or washed-out face then
+/// reaches the network with the contrast of a well-lit one.
+pub fn normalise_contrast(data: &mut [f32]) {
+    if data.is_empty() {
+        return;
+    }
+    let n = data.len() as f32;
+    let mean = data.iter().sum::<f32>() / n;
+    let var = data.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let gain = (NORM_STD / var.sqrt().max(1e-3)).min(NORM_MAX_GAIN);
+    for v in data.iter_mut() {
+        *v = ((*v - mean) * gain + NORM_MEAN).clamp(0.0, 255.0);
+    }
 }
 
 /// The ONNX embedding network, one chip per run.
@@ -120,31 +245,76 @@ pub trait FaceEmbedder: Send {
 pub struct NetEmbedder {
     plan: Plan,
     sha256: String,
+    model: EmbeddingModel,
+    normalise: bool,
+    flip: bool,
 }
 
 impl NetEmbedder {
-    /// Loads the embedding model from `store` (checking its SHA-256) and
-    /// plans it for one chip.
-    pub fn new(store: &ModelStore) -> Result<Self, ModelError> {
-        let model = store.load_spec(&super::spec::EMBEDDING)?;
-        let side = CHIP_SIDE as usize;
+    /// Loads the embedding model `model` from `store` (checking its SHA-256)
+    /// and plans it for one chip.
+    pub fn new(store: &ModelStore, model: EmbeddingModel) -> Result<Self, ModelError> {
+        let loaded = store.load_spec(model.spec())?;
+        let side = model.layout().side as usize;
         Ok(Self {
-            plan: model.plan(&[1, 3, side, side])?,
-            sha256: model.sha256().to_string(),
+            plan: loaded.plan(&[1, 3, side, side])?,
+            sha256: loaded.sha256().to_string(),
+            model,
+            normalise: false,
+            flip: false,
         })
+    }
+
+    /// With or without the mirrored chip's descriptor added to each (twice
+    /// the cost).
+    pub fn with_flip(mut self, on: bool) -> Self {
+        self.flip = on;
+        self
+    }
+
+    /// With or without [`normalise_contrast`] of every chip.
+    pub fn with_normalisation(mut self, on: bool) -> Self {
+        self.normalise = on;
+        self
+    }
+
+    /// The network it runs.
+    pub fn model(&self) -> EmbeddingModel {
+        self.model
+    }
+
+    /// The network's raw output for one chip.
+    fn descriptor(&mut self, chip: &RgbImage) -> Result<Vec<f32>, VerifyError> {
+        let blurred;
+        let chip = match self.model.chip_blur() {
+            Some(sigma) => {
+                blurred = image::imageops::blur(chip, sigma);
+                &blurred
+            }
+            None => chip,
+        };
+        let mut input = chip_tensor(chip, self.model.layout().side)?;
+        if self.normalise {
+            normalise_contrast(&mut input);
+        }
+        let out = self.plan.run_f32(input)?;
+        Ok(models::output_f32(&out, 0, self.plan.file())?.to_vec())
     }
 }
 
-/// The chip as the network's planar RGB input, values 0..255 (the graph
-/// subtracts the mean and divides by 255 itself).
-pub fn chip_tensor(chip: &RgbImage) -> Result<Vec<f32>, VerifyError> {
-    if chip.dimensions() != (CHIP_SIDE, CHIP_SIDE) {
+/// The chip as a network's planar RGB input, values 0..255 (both graphs
+/// normalise themselves; OpenCV feeds SFace RGB too: `swapRB` in its
+/// `FaceRecognizerSF::feature`); a chip that is not `side` square is
+/// [`VerifyError::ChipSize`].
+pub fn chip_tensor(chip: &RgbImage, side: u32) -> Result<Vec<f32>, VerifyError> {
+    if chip.dimensions() != (side, side) {
         return Err(VerifyError::ChipSize {
             width: chip.width(),
             height: chip.height(),
+            side,
         });
     }
-    let plane = (CHIP_SIDE * CHIP_SIDE) as usize;
+    let plane = (side * side) as usize;
     let mut data = vec![0f32; 3 * plane];
     for (i, px) in chip.pixels().enumerate() {
         for c in 0..3 {
@@ -159,10 +329,18 @@ impl FaceEmbedder for NetEmbedder {
         &self.sha256
     }
 
+    fn layout(&self) -> ChipLayout {
+        self.model.layout()
+    }
+
     fn embed(&mut self, chip: &RgbImage) -> Result<Embedding, VerifyError> {
-        let input = chip_tensor(chip)?;
-        let out = self.plan.run_f32(input)?;
-        let values = models::output_f32(&out, 0, self.plan.file())?.to_vec();
+        let mut values = self.descriptor(chip)?;
+        if self.flip {
+            let mirrored = self.descriptor(&image::imageops::flip_horizontal(chip))?;
+            for (v, m) in values.iter_mut().zip(mirrored) {
+                *v += m;
+            }
+        }
         Embedding::new(values).map_err(|message| {
             VerifyError::Model(ModelError::Run {
                 file: self.plan.file().to_string(),
@@ -204,10 +382,25 @@ mod tests {
     }
 
     #[test]
-    fn chip_must_be_150() {
-        assert!(chip_tensor(&RgbImage::new(10, 10)).is_err());
-        let t = chip_tensor(&RgbImage::from_pixel(150, 150, image::Rgb([1, 2, 3]))).unwrap();
+    fn chip_must_have_the_layouts_side() {
+        assert!(chip_tensor(&RgbImage::new(10, 10), 150).is_err());
+        let chip = RgbImage::from_pixel(150, 150, image::Rgb([1, 2, 3]));
+        let t = chip_tensor(&chip, 150).unwrap();
         assert_eq!(t.len(), 3 * 150 * 150);
         assert_eq!((t[0], t[150 * 150], t[2 * 150 * 150]), (1.0, 2.0, 3.0));
+        assert!(chip_tensor(&chip, SFACE_SIDE).is_err());
+        let small = RgbImage::from_pixel(112, 112, image::Rgb([1, 2, 3]));
+        assert_eq!(
+            chip_tensor(&small, SFACE_SIDE).unwrap().len(),
+            3 * 112 * 112
+        );
+    }
+
+    #[test]
+    fn each_model_names_its_layout_and_metrics() {
+        assert_eq!(EmbeddingModel::Dlib.layout(), DLIB_LAYOUT);
+        assert_eq!(EmbeddingModel::Sface.layout().side, 112);
+        assert_eq!(EmbeddingModel::Sface.metrics(), &[Metric::Cosine]);
+        assert_eq!(EmbeddingModel::Sface.spec().file, "sface_recognition.onnx");
     }
 }

@@ -11,7 +11,7 @@ use super::config::VerifyConfig;
 use super::embed::{Embedding, FaceEmbedder};
 use super::gallery::Template;
 use super::quality::{assess_detections, assess_sharpness, is_near_duplicate, Reject};
-use crate::core::align::{extract_chip, ChipTemplate};
+use crate::core::align::extract_chip_at;
 use crate::core::face::Detection;
 
 /// What an enrollment kept and rejected.
@@ -44,7 +44,6 @@ impl EnrollSummary {
 /// The gates and the templates kept so far.
 pub struct Enroller {
     cfg: VerifyConfig,
-    template: ChipTemplate,
     existing: Vec<Embedding>,
     /// What was examined, kept and rejected so far.
     pub summary: EnrollSummary,
@@ -55,7 +54,6 @@ impl Enroller {
     pub fn new(cfg: &VerifyConfig, existing: Vec<Embedding>) -> Self {
         Self {
             cfg: cfg.clone(),
-            template: ChipTemplate::Dlib,
             existing,
             summary: EnrollSummary::default(),
         }
@@ -97,7 +95,7 @@ impl Enroller {
         let Some(d) = detections.first() else {
             return Ok(Some(Reject::NoFace));
         };
-        let Some(chip) = extract_chip(image, &d.landmarks, self.template) else {
+        let Some(chip) = extract_chip_at(image, &d.landmarks, embedder.layout()) else {
             return Ok(Some(Reject::NotFrontal));
         };
         let q = match assess_sharpness(&chip, q, &self.cfg) {

@@ -36,7 +36,7 @@ use crate::models::ModelError;
 pub use audit::{AuditError, AuditKind, AuditLog, AuditRecord, AuditSink, Decision};
 pub use config::{LivenessConfig, StatePaths, UnlockConfig, VerifyConfig};
 pub use decision::{Identity, TrackVotes, VoteRule};
-pub use embed::{Embedding, FaceEmbedder, Metric, NetEmbedder};
+pub use embed::{Embedding, EmbeddingModel, FaceEmbedder, Metric, NetEmbedder};
 pub use gallery::{Gallery, GalleryError, GalleryStore};
 pub use ratelimit::RateLimiter;
 pub use unlock::{LockState, UnlockController, UnlockError};
@@ -56,12 +56,14 @@ pub enum VerifyError {
     /// The unlock or lock command failed.
     #[error(transparent)]
     Unlock(#[from] UnlockError),
-    /// The aligned face chip is not the 150x150 pixels the embedding takes.
-    #[error("face chip is {width}x{height}, the embedding takes 150x150")]
+    /// The aligned face chip is not the size the embedding takes.
+    #[error("face chip is {width}x{height}, the embedding takes {side}x{side}")]
     ChipSize {
         /// Chip width, in pixels.
         width: u32,
         /// Chip height, in pixels.
         height: u32,
+        /// The side the network takes.
+        side: u32,
     },
 }

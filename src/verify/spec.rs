@@ -18,5 +18,21 @@ pub static EMBEDDING: ModelSpec = ModelSpec {
     probe_shape: &[1, 3, 150, 150],
 };
 
+/// SFace (OpenCV Zoo), 128-d, on 112x112 ArcFace-aligned RGB chips; its
+/// int8 weights are dequantised by plain graph ops (`models/export/sface_to_onnx.py`).
+pub static SFACE: ModelSpec = ModelSpec {
+    file: "sface_recognition.onnx",
+    role: "128-d face embedding (SFace, OpenCV Zoo)",
+    input: TensorSpec {
+        name: "input",
+        shape: &[Fixed(1), Fixed(3), Fixed(112), Fixed(112)],
+    },
+    outputs: &[TensorSpec {
+        name: "embedding",
+        shape: &[Fixed(1), Fixed(128)],
+    }],
+    probe_shape: &[1, 3, 112, 112],
+};
+
 /// Every model of the verifier.
-pub static ALL: [&ModelSpec; 1] = [&EMBEDDING];
+pub static ALL: [&ModelSpec; 2] = [&EMBEDDING, &SFACE];

@@ -20,7 +20,7 @@ use super::phase::{Action, Facts, Phase, LIVENESS_PROMPT};
 use super::ratelimit::RateLimiter;
 use super::report::{FaceVerdict, VerifyNotice, VerifyVerdict};
 use super::unlock::UnlockController;
-use crate::core::align::{extract_chip, ChipTemplate};
+use crate::core::align::extract_chip_at;
 use crate::core::face::{TrackId, TrackedFace};
 use crate::core::geometry::Point;
 use crate::pipeline::Analysis;
@@ -105,7 +105,6 @@ pub struct VerifyStage {
     prev_thumb: Option<GreyThumb>,
     stats: EmbedStats,
     startup_notices: Vec<VerifyNotice>,
-    template: ChipTemplate,
     watch: Option<super::watch::GalleryWatch>,
 }
 
@@ -156,7 +155,6 @@ impl VerifyStage {
             prev_thumb: None,
             stats: EmbedStats::default(),
             startup_notices,
-            template: ChipTemplate::Dlib,
             watch: None,
         }
     }
@@ -420,7 +418,8 @@ impl VerifyStage {
         if !st.votes.needs_embedding(&self.rule, now, refresh) {
             return;
         }
-        let Some(chip) = extract_chip(image, &face.detection.landmarks, self.template) else {
+        let layout = self.embedder.layout();
+        let Some(chip) = extract_chip_at(image, &face.detection.landmarks, layout) else {
             log::debug!("track {}: degenerate landmarks, no chip", face.track);
             return;
         };
@@ -576,7 +575,8 @@ impl VerifyStage {
         liveness: &LivenessConfig,
         unlock: &UnlockConfig,
     ) -> Result<Self, super::VerifyError> {
-        let embedder = super::embed::NetEmbedder::new(store)?;
+        let embedder =
+            super::embed::NetEmbedder::new(store, verify.model)?.with_flip(verify.embed_flip);
         let gallery_store = super::gallery::GalleryStore::new(&paths.gallery, &paths.key);
         let mut watch = super::watch::GalleryWatch::new(gallery_store, embedder.model_sha256());
         let gallery = watch.load();

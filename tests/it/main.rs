@@ -25,5 +25,6 @@ mod sources;
 mod streams;
 mod unlock_eval;
 mod verify_clips;
+mod verify_eval;
 mod verify_unlock;
 mod window;

@@ -62,7 +62,7 @@ pub(crate) fn setup() -> Setup {
 }
 
 pub(crate) fn enroll(s: &mut Setup) -> Gallery {
-    let mut embedder = NetEmbedder::new(&s.store).unwrap();
+    let mut embedder = NetEmbedder::new(&s.store, s.config.verify.model).unwrap();
     let mut enroller = Enroller::new(&s.config.verify, Vec::new());
     for (i, img) in frames("enroll").iter().enumerate() {
         let dets = s.finder.find(img).unwrap();
@@ -87,7 +87,7 @@ pub(crate) struct Outcome {
 
 /// Plays `images` as a clip (one track per face, the largest face only).
 pub(crate) fn play(s: &mut Setup, gallery: &Gallery, images: &[RgbImage]) -> Outcome {
-    let stage_embedder = NetEmbedder::new(&s.store).unwrap();
+    let stage_embedder = NetEmbedder::new(&s.store, s.config.verify.model).unwrap();
     let mut stage = VerifyStage::new(
         Box::new(stage_embedder),
         Ok(gallery.clone()),

@@ -76,11 +76,14 @@ pub fn run(config: Config, args: &EnrollArgs) -> anyhow::Result<()> {
         }
     }
     if args.list {
-        print_people(&people::list(&store, &paths)?, &paths.gallery);
+        print_people(
+            &people::list(&store, &paths, config.verify.model)?,
+            &paths.gallery,
+        );
         return Ok(());
     }
     if let Some(name) = &args.remove {
-        print_removed(&people::remove(&store, &paths, name)?);
+        print_removed(&people::remove(&store, &paths, config.verify.model, name)?);
         return Ok(());
     }
     let Some(name) = &args.name else {

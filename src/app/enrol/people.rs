@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::EnrolError;
 use crate::models::ModelStore;
 use crate::verify::gallery::{validate_name, GalleryError, GalleryStore};
-use crate::verify::spec::EMBEDDING;
-use crate::verify::StatePaths;
+use crate::verify::{EmbeddingModel, StatePaths};
 
 /// One enrolled person (no biometric data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,15 +19,23 @@ pub struct PersonInfo {
     pub enrolled_unix_s: u64,
 }
 
-/// The gallery of `paths` for the installed embedding model.
-fn store(store: &ModelStore, paths: &StatePaths) -> Result<(GalleryStore, String), EnrolError> {
-    let sha = store.read_verified(EMBEDDING.file)?.sha256;
+/// The gallery of `paths` for the configured embedding model.
+fn store(
+    store: &ModelStore,
+    paths: &StatePaths,
+    model: EmbeddingModel,
+) -> Result<(GalleryStore, String), EnrolError> {
+    let sha = store.read_verified(model.spec().file)?.sha256;
     Ok((GalleryStore::new(&paths.gallery, &paths.key), sha))
 }
 
 /// Everyone enrolled; nobody when there is no gallery yet.
-pub fn list(models: &ModelStore, paths: &StatePaths) -> Result<Vec<PersonInfo>, EnrolError> {
-    let (gallery_store, sha) = store(models, paths)?;
+pub fn list(
+    models: &ModelStore,
+    paths: &StatePaths,
+    model: EmbeddingModel,
+) -> Result<Vec<PersonInfo>, EnrolError> {
+    let (gallery_store, sha) = store(models, paths, model)?;
     let gallery = match gallery_store.load(&sha) {
         Ok(g) => g,
         Err(GalleryError::Missing { .. }) => return Ok(Vec::new()),
@@ -50,10 +57,11 @@ pub fn list(models: &ModelStore, paths: &StatePaths) -> Result<Vec<PersonInfo>, 
 pub fn remove(
     models: &ModelStore,
     paths: &StatePaths,
+    model: EmbeddingModel,
     name: &str,
 ) -> Result<PersonInfo, EnrolError> {
     validate_name(name)?;
-    let (gallery_store, sha) = store(models, paths)?;
+    let (gallery_store, sha) = store(models, paths, model)?;
     let mut gallery = gallery_store.load(&sha)?;
     let p = gallery.remove(name)?;
     gallery_store.save(&gallery)?;

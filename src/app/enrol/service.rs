@@ -254,12 +254,14 @@ impl EnrolService {
 
     /// Everyone enrolled.
     pub fn people(&self) -> Result<Vec<PersonInfo>, EnrolError> {
-        people::list(&self.shared.models, &self.shared.paths)
+        let s = &self.shared;
+        people::list(&s.models, &s.paths, s.config.verify.model)
     }
 
     /// Removes `name` (the verifier reloads the gallery).
     pub fn remove(&self, name: &str) -> Result<PersonInfo, EnrolError> {
-        people::remove(&self.shared.models, &self.shared.paths, name)
+        let s = &self.shared;
+        people::remove(&s.models, &s.paths, s.config.verify.model, name)
     }
 
     /// Stops the worker (a running enrolment is abandoned, nothing saved).

@@ -16,7 +16,6 @@ use crate::verify::audit::unix_now;
 use crate::verify::embed::{Embedding, NetEmbedder};
 use crate::verify::enroll::{EnrollSummary, Enroller};
 use crate::verify::gallery::{validate_name, Gallery, GalleryStore};
-use crate::verify::spec::EMBEDDING;
 use crate::verify::StatePaths;
 
 /// What a finished enrolment did.
@@ -84,7 +83,7 @@ impl EnrolSession {
                 max: MAX_ENROL_FRAMES,
             });
         }
-        let model_sha = store.read_verified(EMBEDDING.file)?.sha256;
+        let model_sha = store.read_verified(config.verify.model.spec().file)?.sha256;
         let gallery_store = GalleryStore::new(&paths.gallery, &paths.key);
         let gallery = gallery_store.load_or_empty(&model_sha)?;
         let existing: Vec<Embedding> = gallery
@@ -110,7 +109,9 @@ impl EnrolSession {
             offered: 0,
             store: gallery_store,
             gallery,
-            embedder: NetEmbedder::new(store).map_err(crate::verify::VerifyError::from)?,
+            embedder: NetEmbedder::new(store, config.verify.model)
+                .map_err(crate::verify::VerifyError::from)?
+                .with_flip(config.verify.embed_flip),
             enroller: Enroller::new(&config.verify, existing),
             scene,
         })

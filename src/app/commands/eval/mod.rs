@@ -4,6 +4,7 @@ pub mod attention;
 pub mod detect;
 pub mod detect_metrics;
 pub mod emotion;
+pub mod lighting;
 pub mod scene;
 pub mod unlock;
 pub mod unlock_plot;

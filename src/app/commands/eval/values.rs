@@ -6,6 +6,20 @@ use clap::ValueEnum;
 
 use crate::core::align::ChipTemplate;
 use crate::emotion::TtaMode;
+use crate::verify::EmbeddingModel;
+
+impl ValueEnum for EmbeddingModel {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[EmbeddingModel::Dlib, EmbeddingModel::Sface]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(match self {
+            EmbeddingModel::Dlib => "dlib",
+            EmbeddingModel::Sface => "sface",
+        }))
+    }
+}
 
 impl ValueEnum for ChipTemplate {
     fn value_variants<'a>() -> &'a [Self] {
@@ -46,6 +60,10 @@ mod tests {
             assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(cli));
         }
         for v in TtaMode::value_variants() {
+            let cli = v.to_possible_value().unwrap().get_name().to_string();
+            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(cli));
+        }
+        for v in EmbeddingModel::value_variants() {
             let cli = v.to_possible_value().unwrap().get_name().to_string();
             assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(cli));
         }

@@ -18,10 +18,12 @@ use serde::Serialize;
 use crate::app::config::Config;
 use crate::app::present::canvas::{rgb, Canvas};
 use crate::capture::{list_images, load_rgb};
-use crate::core::align::{extract_chip, ChipTemplate};
+use crate::core::align::{extract_chip_at, ChipLayout, ChipTemplate};
 use crate::core::finder::FaceFinder;
 use crate::models::ModelStore;
-use crate::verify::embed::{Embedding, FaceEmbedder, Metric, NetEmbedder};
+use crate::verify::embed::{Embedding, EmbeddingModel, FaceEmbedder, Metric, NetEmbedder};
+
+use super::lighting::{relight, Lighting};
 use crate::verify::metrics::{cross_validate, PairScores};
 
 /// Folds of the cross-validation (fewer for small sets: see [`folds_for`]).
@@ -60,9 +62,24 @@ pub struct VerifyEvalArgs {
     /// What fills the padding.
     #[arg(long, value_enum, default_value_t = PadMode::Edge)]
     pub pad_mode: PadMode,
-    /// Chip layout.
-    #[arg(long, value_enum, default_value_t = ChipTemplate::Dlib)]
-    pub template: ChipTemplate,
+    /// Chip layout (default: the one the model was trained on).
+    #[arg(long, value_enum)]
+    pub template: Option<ChipTemplate>,
+    /// Embedding network (default: `verify.model`); its metric and threshold
+    /// are the config's when it is the configured model, else its own.
+    #[arg(long, value_enum)]
+    pub model: Option<EmbeddingModel>,
+    /// Relight every image first (see `eval::lighting`): a reproducible
+    /// hard-lighting variant of the set.
+    #[arg(long, value_enum, default_value_t = Lighting::None)]
+    pub lighting: Lighting,
+    /// Normalise each chip's contrast before embedding (`normalise_contrast`).
+    #[arg(long)]
+    pub chip_norm: bool,
+    /// Add the mirrored chip's descriptor to each (twice the embedding cost;
+    /// default: `verify.embed_flip`).
+    #[arg(long)]
+    pub flip: bool,
     /// Smallest face searched in the padded image, pixels.
     #[arg(long, default_value_t = 20.0)]
     pub min_face_px: f64,
@@ -214,7 +231,18 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
     let dir = crate::app::build::models_dir(config)?;
     let store = ModelStore::new(&dir);
     let mut detector = crate::app::build::face_finder(&store, config, Some(args.min_face_px))?;
-    let mut embedder = NetEmbedder::new(&store)?;
+    let model = args.model.unwrap_or(config.verify.model);
+    let mut embedder = NetEmbedder::new(&store, model)?
+        .with_normalisation(args.chip_norm)
+        .with_flip(args.flip || config.verify.embed_flip);
+    let native = model.layout();
+    let layout = ChipLayout::new(args.template.unwrap_or(native.template), native.side);
+    // the configured metric and threshold belong to the configured model
+    let (metric, threshold) = if model == config.verify.model {
+        (config.verify.metric, config.verify.threshold)
+    } else {
+        (model.default_metric(), model.default_threshold())
+    };
 
     let mut people: Vec<PathBuf> = std::fs::read_dir(&args.identities)
         .with_context(|| format!("cannot read {}", args.identities.display()))?
@@ -238,7 +266,8 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
     for (pi, person) in people.iter().enumerate() {
         for path in list_images(person)? {
             images += 1;
-            match embed_one(&path, args, detector.as_mut(), &mut embedder)? {
+            let index = images as u64 - 1;
+            match embed_one(&path, index, layout, args, detector.as_mut(), &mut embedder)? {
                 Some(embedding) => samples.push(Sample {
                     person: pi,
                     embedding,
@@ -248,13 +277,12 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
         }
     }
     let folds = fold_of_people(people.len());
-    let (primary, scores) = report_for(&samples, &folds, config.verify.metric)?;
-    let other_metric = match config.verify.metric {
+    let (primary, scores) = report_for(&samples, &folds, metric)?;
+    let other_metric = match metric {
         Metric::Euclidean => Metric::Cosine,
         Metric::Cosine => Metric::Euclidean,
     };
     let (other, _) = report_for(&samples, &folds, other_metric)?;
-    let threshold = config.verify.threshold;
     let at = scores.at(threshold);
     let acc_at = scores.accuracy(threshold);
 
@@ -268,8 +296,8 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
         scores.impostor.len()
     );
     println!(
-        "pad {:.2} ({:?}), template {:?}, min face {} px",
-        args.pad, args.pad_mode, args.template, args.min_face_px
+        "model {model} (chip norm {}, flip {}), lighting {:?}, pad {:.2} ({:?}), template {:?} at {} px, min face {} px",
+        args.chip_norm, args.flip || config.verify.embed_flip, args.lighting, args.pad, args.pad_mode, layout.template, layout.side, args.min_face_px
     );
     for f in &fte {
         println!("  no face: {}", f.display());
@@ -291,8 +319,7 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "configured threshold {threshold} ({}): accuracy {:.3}%  TAR {:.3}%  FAR {:.5}%",
-        config.verify.metric,
+        "threshold {threshold} ({metric}): accuracy {:.3}%  TAR {:.3}%  FAR {:.5}%",
         acc_at * 100.0,
         at.tar * 100.0,
         at.far * 100.0
@@ -317,7 +344,12 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
             "far_at_threshold": at.far,
             "tar_at_threshold": at.tar,
             "threshold_at_far_1e-4": primary.threshold_at_far_1e4,
-            "template": args.template,
+            "template": layout.template,
+            "chip_side": layout.side,
+            "model": model,
+            "lighting": args.lighting,
+            "flip": args.flip || config.verify.embed_flip,
+            "chip_norm": args.chip_norm,
             "pad": args.pad,
             "pad_mode": args.pad_mode,
             "other_metric": other,
@@ -330,17 +362,19 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
 /// The embedding of the most confident face of one image, `None` if no face.
 fn embed_one(
     path: &Path,
+    index: u64,
+    layout: ChipLayout,
     args: &VerifyEvalArgs,
     detector: &mut dyn FaceFinder,
     embedder: &mut NetEmbedder,
 ) -> anyhow::Result<Option<Embedding>> {
-    let img = load_rgb(path)?;
+    let img = relight(&load_rgb(path)?, args.lighting, index);
     let padded = pad_image(&img, args.pad, args.pad_mode);
     let dets = detector.find(&padded).map_err(anyhow::Error::from_boxed)?;
     let Some(best) = dets.iter().max_by(|a, b| a.score.total_cmp(&b.score)) else {
         return Ok(None);
     };
-    let Some(chip) = extract_chip(&padded, &best.landmarks, args.template) else {
+    let Some(chip) = extract_chip_at(&padded, &best.landmarks, layout) else {
         return Ok(None);
     };
     Ok(Some(embedder.embed(&chip)?))
