@@ -16,6 +16,10 @@ pub const KEY_FILE: &str = "gallery.key";
 /// Default audit log file name inside the state directory.
 pub const AUDIT_FILE: &str = "audit.jsonl";
 
+/// The embedding model a config starts from; the metric, threshold and
+/// enrolment spacing defaults are its own.
+pub const DEFAULT_MODEL: EmbeddingModel = EmbeddingModel::Sface;
+
 /// `[verify]`: embedding, gallery, open-set decision, enrollment gates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -29,17 +33,17 @@ pub struct VerifyConfig {
     /// Gallery file; `None` = `<state_dir>/gallery.json`, a relative path is
     /// inside the state directory.
     pub gallery_path: Option<PathBuf>,
-    /// The embedding network (default dlib); a gallery made with another
+    /// The embedding network (default SFace); a gallery made with another
     /// model is refused (re-enrol after changing it).
     pub model: EmbeddingModel,
     /// Add the mirrored chip's descriptor to each (default false): steadier
     /// under hard light, twice the embedding cost.
     pub embed_flip: bool,
-    /// Distance between embeddings (default Euclidean, as dlib); must be one
+    /// Distance between embeddings (default cosine, SFace's); must be one
     /// the model's descriptors suit ([`EmbeddingModel::metrics`]).
     pub metric: Metric,
     /// A face matches a person when its distance to their nearest template
-    /// is below this (in the metric's units; default 0.45). Lower means
+    /// is below this (in the metric's units; default 0.5, SFace). Lower means
     /// fewer strangers accepted and more retries for the owner.
     pub threshold: f32,
     /// Matches of the same person needed among the last
@@ -70,7 +74,7 @@ pub struct VerifyConfig {
     /// default 15).
     pub enroll_max_roll_deg: f32,
     /// Enrollment diversity: a template closer than this (same metric) to
-    /// one already kept is a near-duplicate and skipped (0..=2, default 0.2).
+    /// one already kept is a near-duplicate and skipped (0..=2, default 0.06).
     pub enroll_min_spacing: f32,
 }
 
@@ -80,10 +84,10 @@ impl Default for VerifyConfig {
             enabled: true,
             state_dir: None,
             gallery_path: None,
-            model: EmbeddingModel::Dlib,
+            model: DEFAULT_MODEL,
             embed_flip: false,
-            metric: Metric::Euclidean,
-            threshold: super::embed::DLIB_THRESHOLD,
+            metric: DEFAULT_MODEL.default_metric(),
+            threshold: DEFAULT_MODEL.default_threshold(),
             votes_needed: 3,
             vote_window: 5,
             unsure_margin: 0.05,
@@ -94,7 +98,7 @@ impl Default for VerifyConfig {
             enroll_min_sharpness: 20.0,
             enroll_max_yaw: 0.25,
             enroll_max_roll_deg: 15.0,
-            enroll_min_spacing: 0.2,
+            enroll_min_spacing: DEFAULT_MODEL.default_enroll_spacing(),
         }
     }
 }
@@ -393,6 +397,7 @@ mod tests {
                 model,
                 metric: model.default_metric(),
                 threshold: model.default_threshold(),
+                enroll_min_spacing: model.default_enroll_spacing(),
                 ..Default::default()
             }
             .validate()

@@ -123,6 +123,12 @@ pub const DLIB_THRESHOLD: f32 = 0.45;
 /// config/vigil.toml. OpenCV's own rule, similarity 0.363, would be 0.637.
 pub const SFACE_THRESHOLD: f32 = 0.5;
 
+/// SFace's `verify.enroll_min_spacing` (cosine): 10 templates span about 9 s
+/// of a webcam clip, as dlib's 0.2 (Euclidean) spans 7 s.
+pub const SFACE_ENROLL_SPACING: f32 = 0.06;
+/// dlib's `verify.enroll_min_spacing` (Euclidean).
+pub const DLIB_ENROLL_SPACING: f32 = 0.2;
+
 /// Gaussian blur (sigma, chip pixels) of every SFace chip before embedding:
 /// it takes the sensor noise out of a dim face (`vigil eval verify
 /// --lighting`: TAR at FAR 1e-3 on low light 95.2% -> 96.9%, mixed lighting
@@ -178,6 +184,15 @@ impl EmbeddingModel {
         match self {
             EmbeddingModel::Dlib => DLIB_THRESHOLD,
             EmbeddingModel::Sface => SFACE_THRESHOLD,
+        }
+    }
+
+    /// The enrolment diversity spacing a config for this model starts from
+    /// (`verify.enroll_min_spacing`, in the default metric's units).
+    pub fn default_enroll_spacing(self) -> f32 {
+        match self {
+            EmbeddingModel::Dlib => DLIB_ENROLL_SPACING,
+            EmbeddingModel::Sface => SFACE_ENROLL_SPACING,
         }
     }
 

@@ -624,9 +624,12 @@ mod tests {
 
     const SHA: &str = "model-sha";
 
+    /// A unit descriptor at angle `x` (radians) in its first two axes: 1.0 (the
+    /// owner) and 3.0 (a stranger) are far apart in either metric.
     fn vector(x: f32) -> Embedding {
         let mut v = vec![0.0; EMBEDDING_DIM];
-        v[0] = x;
+        v[0] = x.cos();
+        v[1] = x.sin();
         Embedding::new(v).unwrap()
     }
 
