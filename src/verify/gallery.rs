@@ -81,7 +81,7 @@ pub enum GalleryError {
     },
     /// The templates were computed by another embedding model, so distances
     /// to them mean nothing.
-    #[error("gallery {path} was made with another embedding model (sha256 {found}…, this model {expected}…): enroll again")]
+    #[error("gallery {path} was made with another embedding model (sha256 {found}…, this model {expected}…): enroll again, or set verify.model to the model it was made with (\"dlib\" for a gallery made before SFace became the default)")]
     OtherModel {
         /// The gallery file.
         path: PathBuf,
