@@ -15,6 +15,7 @@ same weights. Other changes:
   - Flatten + Gemm over the last 7x7 feature map becomes the equivalent 7x7 convolution + Flatten
     (tract folds a convolution's weights at load time, not a Gemm's);
   - weights under SMALL elements (biases, the first layer's) are stored dequantised;
+  - each BatchNormalization after a convolution is folded into it (fold_batchnorm);
   - initialisers are no longer listed as graph inputs; the input is renamed `input`, the output
     `embedding`; opset 13.
 The input stays [1, 3, 112, 112], RGB 0..255 (OpenCV's FaceRecognizerSF swaps its BGR image to RGB) (the graph subtracts 127.5 and scales by 1/128 itself).
@@ -110,6 +111,44 @@ def dequant_fp32(node, inits):
     return numpy_helper.from_array(((q - z) * s).astype(np.float32), node.output[0])
 
 
+def fold_batchnorm(nodes, inits):
+    """Conv -> BatchNormalization becomes one Conv with a bias: the BN scale k = gamma / sqrt(var + eps)
+    multiplies the kernel's rows (for an int8 kernel, its per-block scales, which are per output row: the
+    same numbers), the bias is beta - mean * k. Exact up to float rounding. tract fuses BN into 1x1
+    convolutions itself but runs it as a separate Mul + Add after each depthwise one."""
+    by_name = {i.name: i for i in inits}
+    producer = {o: n for n in nodes for o in n.output}
+    uses = {}
+    for n in nodes:
+        for i in n.input:
+            uses[i] = uses.get(i, 0) + 1
+    arr = lambda name: numpy_helper.to_array(by_name[name]).astype(np.float32)
+    put = lambda a, name: by_name.__setitem__(name, numpy_helper.from_array(a.astype(np.float32), name))
+    dropped = set()
+    for bn in nodes:
+        if bn.op_type != "BatchNormalization":
+            continue
+        conv = producer.get(bn.input[0])
+        if conv is None or conv.op_type != "Conv" or len(conv.input) != 2 or uses.get(bn.input[0]) != 1:
+            continue
+        eps = next((helper.get_attribute_value(a) for a in bn.attribute if a.name == "epsilon"), 1e-5)
+        gamma, beta, mean, var = (arr(x) for x in bn.input[1:])
+        k = gamma / np.sqrt(var + eps)
+        w = conv.input[1]
+        src = producer[w].input[0] if w in producer and producer[w].op_type == "Reshape" else w
+        if src in by_name:
+            a = arr(src)
+            put(a * k.reshape([-1] + [1] * (a.ndim - 1)), src)
+        else:
+            scale = arr(src + "__scale")
+            put(scale * k.reshape([-1] + [1] * (scale.ndim - 1)), src + "__scale")
+        put(beta - mean * k, conv.output[0] + "__bias")
+        conv.input.append(conv.output[0] + "__bias")
+        conv.output[0] = bn.output[0]
+        dropped.add(id(bn))
+    return [n for n in nodes if id(n) not in dropped], list(by_name.values())
+
+
 def convert(src, fp32=False):
     m = onnx.load(src)
     g = m.graph
@@ -191,12 +230,14 @@ def convert(src, fp32=False):
                 node.output[i] = "embedding"
     keep = [i for name, i in inits.items() if name not in used]
     keep.append(numpy_helper.from_array(np.array(0.0, dtype=np.float32), "prelu__zero"))
+    nodes, all_inits = fold_batchnorm(nodes, keep + new_inits)
+    referenced = {i for n in nodes for i in n.input}
     graph = helper.make_graph(
         nodes,
         "sface",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 112, 112])],
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [1, 128])],
-        keep + new_inits,
+        [i for i in all_inits if i.name in referenced],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="vigil sface_to_onnx.py")
     model.ir_version = 8
