@@ -20,6 +20,8 @@
 use image::RgbImage;
 use serde::Serialize;
 
+use super::verify::splitmix;
+
 /// Gain on the lit side of a side-lit face.
 pub const SIDE_BRIGHT: f32 = 1.8;
 /// Gain on the far side of a side-lit face.
@@ -51,15 +53,6 @@ pub enum Lighting {
     Overhead,
     /// One of the above per image, drawn from a seed.
     Mixed,
-}
-
-/// SplitMix64 step: the deterministic per-image draws.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// A uniform draw in (0, 1).

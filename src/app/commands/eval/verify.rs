@@ -141,8 +141,9 @@ struct Sample {
     embedding: Embedding,
 }
 
-/// A tiny deterministic generator for the fold shuffle (SplitMix64).
-fn splitmix(state: &mut u64) -> u64 {
+/// A tiny deterministic generator (SplitMix64): the fold shuffle here, the
+/// per-image draws of `eval::lighting`.
+pub(super) fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
