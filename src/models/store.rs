@@ -224,6 +224,7 @@ impl Model {
             .map_err(plan_err)?;
         model = model.with_input_fact(0, fact).map_err(plan_err)?;
         let typed = model.into_optimized().map_err(plan_err)?;
+        trim_heap();
         for (ix, spec) in self.spec.outputs.iter().enumerate() {
             let fact = typed.output_fact(ix).map_err(plan_err)?;
             // A symbolic batch leaves the first output axis symbolic: check the rest.
@@ -381,6 +382,21 @@ pub fn output_f32<'a>(
         .try_as_plain_ram()
         .and_then(|v| v.as_slice::<f32>())
         .map_err(|e| run_err(format!("output {ix} is not f32: {e}")))
+}
+
+/// Hands the heap memory freed while a plan was optimised back to the OS.
+/// Folding a graph's constants (SFace's int8 weights: a float copy of each,
+/// then the zero point subtracted, then the scale applied) allocates several
+/// times the final weights for a moment; on a thread of its own glibc keeps
+/// those pages in the thread's arena, and a process with SFace loaded stayed
+/// at 310 MiB instead of 160 (`vigil bench`, VmRSS). `malloc_trim` releases them.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own free lists; it takes no
+    // pointer and cannot invalidate a live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]
