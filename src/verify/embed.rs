@@ -293,11 +293,6 @@ impl NetEmbedder {
         self
     }
 
-    /// The network it runs.
-    pub fn model(&self) -> EmbeddingModel {
-        self.model
-    }
-
     /// The network's raw output for one chip.
     fn descriptor(&mut self, chip: &RgbImage) -> Result<Vec<f32>, VerifyError> {
         let blurred;

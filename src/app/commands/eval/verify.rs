@@ -22,9 +22,9 @@ use crate::core::align::{extract_chip_at, ChipLayout, ChipTemplate};
 use crate::core::finder::FaceFinder;
 use crate::models::ModelStore;
 use crate::verify::embed::{Embedding, EmbeddingModel, FaceEmbedder, Metric, NetEmbedder};
+use crate::verify::metrics::{cross_validate, PairScores};
 
 use super::lighting::{relight, Lighting};
-use crate::verify::metrics::{cross_validate, PairScores};
 
 /// Folds of the cross-validation (fewer for small sets: see [`folds_for`]).
 pub const FOLDS: usize = 10;
@@ -233,9 +233,10 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
     let store = ModelStore::new(&dir);
     let mut detector = crate::app::build::face_finder(&store, config, Some(args.min_face_px))?;
     let model = args.model.unwrap_or(config.verify.model);
+    let flip = args.flip || config.verify.embed_flip;
     let mut embedder = NetEmbedder::new(&store, model)?
         .with_normalisation(args.chip_norm)
-        .with_flip(args.flip || config.verify.embed_flip);
+        .with_flip(flip);
     let native = model.layout();
     let layout = ChipLayout::new(args.template.unwrap_or(native.template), native.side);
     // the configured metric and threshold belong to the configured model
@@ -298,7 +299,7 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
     );
     println!(
         "model {model} (chip norm {}, flip {}), lighting {:?}, pad {:.2} ({:?}), template {:?} at {} px, min face {} px",
-        args.chip_norm, args.flip || config.verify.embed_flip, args.lighting, args.pad, args.pad_mode, layout.template, layout.side, args.min_face_px
+        args.chip_norm, flip, args.lighting, args.pad, args.pad_mode, layout.template, layout.side, args.min_face_px
     );
     for f in &fte {
         println!("  no face: {}", f.display());
@@ -349,7 +350,7 @@ pub fn run(config: &Config, args: &VerifyEvalArgs) -> anyhow::Result<()> {
             "chip_side": layout.side,
             "model": model,
             "lighting": args.lighting,
-            "flip": args.flip || config.verify.embed_flip,
+            "flip": flip,
             "chip_norm": args.chip_norm,
             "pad": args.pad,
             "pad_mode": args.pad_mode,
